@@ -1,0 +1,50 @@
+/**
+ * flink-rpc: Apache Flink's RPC system for TypeScript on Node.js.
+ *
+ * @packageDocumentation
+ */
+
+import './rpc/actor/register.js';
+
+export {
+  buildRpcAddress,
+  formatHost,
+  isValidEndpointId,
+  parseRpcAddress,
+  type RpcAddress,
+  type RpcProtocol,
+} from './rpc/address.js';
+export {
+  DEFAULT_ASK_TIMEOUT,
+  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_THROUGHPUT,
+  type RpcConfig,
+  type RpcTlsConfig,
+} from './rpc/config.js';
+export {
+  EndpointNotStartedException,
+  FencingTokenException,
+  HandshakeException,
+  RecipientUnreachableException,
+  RpcConnectionException,
+  RpcException,
+  RpcLoaderException,
+  RpcTimeoutException,
+} from './rpc/errors.js';
+export type { MainThreadExecutor, ScheduledExecutor, ScheduledTask } from './rpc/executors.js';
+export {
+  type AskSpec,
+  type FencedRpcGateway,
+  type GatewayDescriptor,
+  type GatewayOptions,
+  gateway,
+  type MethodInfo,
+  type MethodSpec,
+  type MethodTable,
+  type RpcGateway,
+  type TellSpec,
+} from './rpc/gateway.js';
+export type { Logger } from './rpc/logger.js';
+export { FencedRpcEndpoint, RpcEndpoint } from './rpc/RpcEndpoint.js';
+export type { RpcServer, RpcService } from './rpc/RpcService.js';
+export { type RpcServiceBuilder, RpcSystem, type RpcSystemLoader } from './rpc/RpcSystem.js';

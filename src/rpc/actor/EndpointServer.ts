@@ -1,0 +1,562 @@
+/**
+ * The actor behind one endpoint: its mailbox, its main-thread context, its lifecycle
+ * (created → started → terminating → terminated) and fencing. It is the `RpcServer` the endpoint holds and the
+ * `RpcTarget` local proxies deliver to; the transport delivers inbound remote calls to it the same way.
+ */
+
+import { isDeepStrictEqual } from 'node:util';
+import {
+  EndpointNotStartedException,
+  FencingTokenException,
+  RecipientUnreachableException,
+  RpcException,
+} from '../errors.js';
+import type { ScheduledTask } from '../executors.js';
+import { findGatewayDescriptor, type GatewayDescriptor, type MethodInfo, type RpcGateway } from '../gateway.js';
+import { kOnStart, kOnStop } from '../internal.js';
+import type { Logger } from '../logger.js';
+import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcEndpoint.js';
+import type { RpcServer } from '../RpcService.js';
+import type { Dispatcher, Schedulable } from './Dispatcher.js';
+import { ASK, CALL, Envelope, RUN, START, TELL, TERMINATE } from './messages.js';
+import { PendingAsk } from './PendingAsk.js';
+import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
+import { checkDelay, checkTask, TaskHandle } from './ScheduledTasks.js';
+
+const CREATED = 0;
+const STARTED = 1;
+const TERMINATING = 2;
+const TERMINATED = 3;
+const STATE_NAMES = ['created', 'started', 'terminating', 'terminated'];
+
+/** What a server needs from its service. */
+export interface ServerHost {
+  readonly dispatcher: Dispatcher;
+  readonly context: InvocationContext;
+  readonly logger: Logger;
+  readonly hostname: string;
+  onServerTerminated(server: EndpointServer): void;
+}
+
+/** The server whose mailbox turn is running now: what `validateRunsInMainThread` checks. */
+let current: EndpointServer | null = null;
+
+/** The endpoint whose main thread is running now, if any. */
+export function currentMainThread(): RpcServer | null {
+  return current;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof (value as { then?: unknown }).then === 'function')
+  );
+}
+
+export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
+  inReadyQueue = false;
+  readonly inProcess = true;
+  readonly hostname: string;
+  private state = CREATED;
+  private running = false;
+  private terminationRequested = false;
+  private queue: Envelope[] = [];
+  private head = 0;
+  private readonly timers = new Set<TaskHandle<void>>();
+  private readonly pendingReplies = new Set<PendingAsk | { fail(error: unknown): void }>();
+  private readonly selfGateways = new Map<GatewayDescriptor, RpcGateway>();
+  private readonly fenced: boolean;
+  private readonly termination: Promise<void>;
+  private settleTermination!: { resolve: () => void; reject: (e: unknown) => void };
+  private readonly log: Logger;
+  private readonly forgetTimer = (handle: ScheduledTask<unknown>): void => {
+    this.timers.delete(handle as TaskHandle<void>);
+  };
+
+  constructor(
+    readonly endpoint: RpcEndpoint,
+    readonly endpointId: string,
+    readonly address: string,
+    private readonly host: ServerHost,
+  ) {
+    this.hostname = host.hostname;
+    this.fenced = endpoint instanceof FencedRpcEndpoint;
+    this.log = host.logger;
+    this.termination = new Promise<void>((resolve, reject) => {
+      this.settleTermination = { resolve, reject };
+    });
+    // Nobody may be listening; a failed termination must not become an unhandled rejection.
+    this.termination.catch(() => {});
+  }
+
+  // ---- RpcServer --------------------------------------------------------------------------------------------
+
+  getAddress(): string {
+    return this.address;
+  }
+
+  getHostname(): string {
+    return this.hostname;
+  }
+
+  getEndpointId(): string {
+    return this.endpointId;
+  }
+
+  start(): void {
+    if (this.state !== CREATED || this.terminationRequested) {
+      if (this.state >= TERMINATING || this.terminationRequested) {
+        this.log.warn({ endpoint: this.endpointId }, 'Ignoring start() of an endpoint that is terminating.');
+      }
+      return;
+    }
+    this.state = STARTED;
+    this.enqueue(new Envelope(START, null, null, null, undefined, false, null));
+  }
+
+  terminate(): Promise<void> {
+    if (!this.terminationRequested && this.state !== TERMINATED) {
+      this.terminationRequested = true;
+      if (this.state === CREATED) {
+        // Never started: nothing to stop, onStop is not called (Flink does the same).
+        this.finishTermination(undefined);
+      } else {
+        this.enqueue(new Envelope(TERMINATE, null, null, null, undefined, false, null));
+      }
+    }
+    return this.termination;
+  }
+
+  getTerminationFuture(): Promise<void> {
+    return this.termination;
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  isInMainThread(): boolean {
+    return current === this;
+  }
+
+  isTerminated(): boolean {
+    return this.state === TERMINATED;
+  }
+
+  runAsync(task: () => void): void {
+    checkTask(task);
+    this.deliver(new Envelope(RUN, null, null, task, undefined, false, null));
+  }
+
+  scheduleRunAsync(task: () => void, delayMs: number): ScheduledTask<void> {
+    checkTask(task);
+    checkDelay('delay', delayMs);
+    const handle = new TaskHandle<void>(this.forgetTimer);
+    if (this.state === TERMINATED) {
+      handle.abort(this.unreachable('scheduleRunAsync'));
+      return handle;
+    }
+    this.timers.add(handle);
+    handle.timer = setTimeout(() => {
+      handle.timer = undefined;
+      this.timers.delete(handle as TaskHandle<void>);
+      if (handle.done) return;
+      // Re-enqueued when due: it runs after the messages already queued by then (Flink's behaviour).
+      this.deliver(
+        new Envelope(
+          RUN,
+          null,
+          null,
+          () => {
+            if (handle.done) return;
+            try {
+              task();
+              handle.complete();
+            } catch (error) {
+              handle.abort(error);
+              throw error;
+            }
+          },
+          undefined,
+          false,
+          {
+            succeed() {},
+            fail: (error) => handle.abort(error),
+          },
+        ),
+      );
+    }, delayMs);
+    return handle;
+  }
+
+  callAsync<T>(task: () => T, timeoutMs: number): Promise<Awaited<T>> {
+    checkTask(task);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      return Promise.reject(new RangeError(`timeout must be zero or greater, but it was ${String(timeoutMs)}.`));
+    }
+    const call = new PendingAsk(CALL, null, null, task, undefined, false, this.address);
+    const promise = new Promise<Awaited<T>>((resolve, reject) => {
+      call.resolve = resolve as (v: unknown) => void;
+      call.reject = reject;
+    });
+    this.host.context.deadlines.add(call, timeoutMs);
+    this.deliver(call);
+    return promise;
+  }
+
+  getSelfGateway<G extends RpcGateway>(gateway: GatewayDescriptor<G>): G {
+    let proxy = this.selfGateways.get(gateway);
+    if (proxy === undefined) {
+      if (!this.serves(gateway)) {
+        throw new RpcException(`RpcEndpoint does not implement the RpcGateway interface of type ${gateway.name}.`);
+      }
+      const token = this.fenced ? (this.endpoint as FencedRpcEndpoint<unknown>).getFencingToken() : undefined;
+      proxy = createGatewayProxy(gateway, this, this.host.context, token, this.fenced);
+      this.selfGateways.set(gateway, proxy);
+    }
+    return proxy as G;
+  }
+
+  // ---- gateways served ----------------------------------------------------------------------------------------
+
+  /** The gateways the endpoint's class declares in `static gateways`. */
+  declaredGateways(): readonly GatewayDescriptor[] {
+    const declared = (this.endpoint.constructor as { gateways?: readonly GatewayDescriptor[] }).gateways;
+    return Array.isArray(declared) ? declared : [];
+  }
+
+  /**
+   * True if the endpoint serves `gateway`: one of its declared gateways is or extends it; an endpoint that
+   * declares none serves every gateway whose methods it implements (checked by name).
+   */
+  serves(gateway: GatewayDescriptor): boolean {
+    const declared = this.declaredGateways();
+    if (declared.length > 0) return declared.some((d) => d.isSubtypeOf(gateway));
+    const target = this.endpoint as unknown as Record<string, unknown>;
+    for (const name of gateway.methods.keys()) {
+      if (typeof target[name] !== 'function') return false;
+    }
+    return true;
+  }
+
+  /** The served gateway named `name`, for remote handshakes and calls: only these methods may be invoked remotely. */
+  servedGateway(name: string): GatewayDescriptor | undefined {
+    for (const declared of this.declaredGateways()) {
+      if (declared.name === name) return declared;
+      for (const parent of ancestorsOf(declared)) if (parent.name === name) return parent;
+    }
+    if (this.declaredGateways().length > 0) return undefined;
+    const known = findGatewayDescriptor(name);
+    return known !== undefined && this.serves(known) ? known : undefined;
+  }
+
+  /** The method `method` of served gateway `gateway`, or undefined: what a remote peer may call. */
+  servedMethod(gateway: string, method: string): MethodInfo | undefined {
+    const info = this.servedGateway(gateway)?.methods.get(method);
+    return info !== undefined && !info.local ? info : undefined;
+  }
+
+  /** True if this endpoint is fenced. */
+  isFenced(): boolean {
+    return this.fenced;
+  }
+
+  // ---- delivery -------------------------------------------------------------------------------------------------
+
+  /** Accepts an envelope from a proxy, the transport, or the endpoint itself. */
+  deliver(envelope: Envelope): void {
+    const state = this.state;
+    if (state === STARTED || state === TERMINATING) {
+      this.enqueue(envelope);
+    } else if (state === CREATED) {
+      this.discard(envelope, () => this.notStarted(envelope));
+    } else {
+      this.discard(envelope, () => this.unreachable(envelope.describe()));
+    }
+  }
+
+  private enqueue(envelope: Envelope): void {
+    this.queue.push(envelope);
+    if (!this.inReadyQueue) this.host.dispatcher.schedule(this);
+  }
+
+  private discard(envelope: Envelope, error: () => unknown): void {
+    if (envelope.reply !== null) {
+      envelope.reply.fail(error());
+    } else {
+      this.log.debug(
+        { endpoint: this.endpointId, message: envelope.describe(), state: STATE_NAMES[this.state] },
+        'Dropping a message without reply: the endpoint is not running.',
+      );
+    }
+  }
+
+  /** One turn of this endpoint's main thread. */
+  runBatch(limit: number): boolean {
+    const previous = current;
+    current = this;
+    try {
+      let n = 0;
+      while (n < limit && this.head < this.queue.length) {
+        const envelope = this.queue[this.head]!;
+        this.queue[this.head++] = undefined as unknown as Envelope;
+        n++;
+        try {
+          this.handle(envelope);
+        } catch (error) {
+          // Only a bug in the runtime lands here (user errors are caught where they happen): isolate it.
+          this.fail(error);
+        }
+        if (this.state === TERMINATED) break;
+      }
+      if (this.head >= this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+        return false;
+      }
+      if (this.head > 1024) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      return this.state !== TERMINATED;
+    } finally {
+      current = previous;
+    }
+  }
+
+  private handle(envelope: Envelope): void {
+    if (this.state === TERMINATED) {
+      this.discard(envelope, () => this.unreachable(envelope.describe()));
+      return;
+    }
+    switch (envelope.kind) {
+      case ASK:
+      case TELL:
+        this.invoke(envelope);
+        return;
+      case RUN:
+        try {
+          envelope.task!();
+        } catch (error) {
+          envelope.reply?.fail(error);
+          this.log.warn(
+            { err: error, endpoint: this.endpointId },
+            'Caught exception while executing runnable in main thread.',
+          );
+        }
+        return;
+      case CALL:
+        this.complete(envelope.reply!, () => envelope.task!());
+        return;
+      case START:
+        this.handleStart();
+        return;
+      case TERMINATE:
+        this.handleTerminate();
+        return;
+    }
+  }
+
+  private invoke(envelope: Envelope): void {
+    const reply = envelope.reply;
+    const method = envelope.method!;
+    const refusal = this.checkFencing(envelope);
+    if (refusal !== undefined) {
+      if (reply !== null) {
+        reply.fail(refusal);
+      } else {
+        this.log.debug({ endpoint: this.endpointId, err: refusal }, 'Dropping a fire-and-forget message.');
+      }
+      return;
+    }
+    const fn = (this.endpoint as unknown as Record<string, unknown>)[method.name];
+    if (typeof fn !== 'function') {
+      const error = new RpcException(
+        `Could not find rpc method ${method.qualifiedName} for rpc invocation on ${this.address}.`,
+      );
+      if (reply !== null) reply.fail(error);
+      else this.log.warn({ endpoint: this.endpointId, err: error }, 'Dropping a fire-and-forget message.');
+      return;
+    }
+    if (reply !== null) {
+      this.complete(reply, () => fn.apply(this.endpoint, envelope.args!));
+      return;
+    }
+    try {
+      const result = fn.apply(this.endpoint, envelope.args!);
+      if (isThenable(result)) {
+        result.then(undefined, (error: unknown) => this.logTellFailure(method, error));
+      }
+    } catch (error) {
+      this.logTellFailure(method, error);
+    }
+  }
+
+  /** Runs `body`; sends its value (or, once it settles, its promise's) to `reply`. The mailbox never waits. */
+  private complete(reply: { succeed(v: unknown): void; fail(e: unknown): void }, body: () => unknown): void {
+    let result: unknown;
+    try {
+      result = body();
+    } catch (error) {
+      reply.fail(error);
+      return;
+    }
+    if (!isThenable(result)) {
+      reply.succeed(result);
+      return;
+    }
+    this.pendingReplies.add(reply);
+    result.then(
+      (value) => {
+        this.pendingReplies.delete(reply);
+        reply.succeed(value);
+      },
+      (error: unknown) => {
+        this.pendingReplies.delete(reply);
+        reply.fail(error);
+      },
+    );
+  }
+
+  private logTellFailure(method: MethodInfo, error: unknown): void {
+    this.log.warn(
+      { err: error, endpoint: this.endpointId, method: method.qualifiedName },
+      'A fire-and-forget RPC failed.',
+    );
+  }
+
+  private checkFencing(envelope: Envelope): RpcException | undefined {
+    if (this.fenced) {
+      const expected = (this.endpoint as FencedRpcEndpoint<unknown>).getFencingToken();
+      if (!envelope.fenced) {
+        return new FencingTokenException(
+          `Fencing token not set: Ignoring message ${envelope.describe()} sent to ${this.address} because it carries ` +
+            'no fencing token (it was sent through a gateway connected without one).',
+        );
+      }
+      const token = envelope.token;
+      if (token !== expected && !isDeepStrictEqual(token, expected)) {
+        return new FencingTokenException(
+          `Fencing token mismatch: Ignoring message ${envelope.describe()} because the fencing token ` +
+            `${formatToken(token)} did not match the expected fencing token ${formatToken(expected)}.`,
+        );
+      }
+    } else if (envelope.fenced) {
+      return new RpcException(
+        `Received unknown message ${envelope.describe()} with fencing token ${formatToken(envelope.token)}: ` +
+          `the endpoint ${this.address} is not fenced.`,
+      );
+    }
+    return undefined;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------------------
+
+  private handleStart(): void {
+    this.running = true;
+    let result: unknown;
+    try {
+      result = this.endpoint[kOnStart]();
+    } catch (error) {
+      this.failStart(error);
+      return;
+    }
+    if (isThenable(result)) result.then(undefined, (error: unknown) => this.failStart(error));
+  }
+
+  private failStart(error: unknown): void {
+    if (this.state === TERMINATED) return;
+    this.log.warn({ err: error, endpoint: this.endpointId }, 'Could not start the RPC endpoint.');
+    this.finishTermination(new RpcException(`Could not start RpcEndpoint ${this.endpointId}.`, { cause: error }));
+  }
+
+  private handleTerminate(): void {
+    if (this.state !== STARTED) return;
+    this.state = TERMINATING;
+    let result: unknown;
+    try {
+      result = this.endpoint[kOnStop]();
+    } catch (error) {
+      this.running = false;
+      this.finishTermination(
+        new RpcException(`Failure while stopping RpcEndpoint ${this.endpointId}.`, { cause: error }),
+      );
+      return;
+    }
+    this.running = false;
+    if (isThenable(result)) {
+      result.then(
+        () => this.finishTermination(undefined),
+        (error: unknown) => this.finishTermination(error ?? new RpcException('onStop failed.')),
+      );
+    } else {
+      this.finishTermination(undefined);
+    }
+  }
+
+  /** Supervisor path: an unexpected failure terminates this endpoint only; its neighbours and service go on. */
+  private fail(error: unknown): void {
+    this.log.error({ err: error, endpoint: this.endpointId }, 'The RPC endpoint failed and is stopped.');
+    this.finishTermination(
+      new RpcException(`Stopping endpoint ${this.endpointId} because it failed.`, { cause: error }),
+    );
+  }
+
+  private finishTermination(error: unknown): void {
+    if (this.state === TERMINATED) return;
+    this.state = TERMINATED;
+    this.running = false;
+    this.terminationRequested = true;
+    const queued = this.queue;
+    const from = this.head;
+    this.queue = [];
+    this.head = 0;
+    for (let i = from; i < queued.length; i++) {
+      const envelope = queued[i]!;
+      this.discard(envelope, () => this.unreachable(envelope.describe()));
+    }
+    for (const handle of [...this.timers]) handle.abort(this.unreachable('scheduleRunAsync'));
+    this.timers.clear();
+    for (const reply of [...this.pendingReplies]) reply.fail(this.unreachable('a pending reply'));
+    this.pendingReplies.clear();
+    this.host.onServerTerminated(this);
+    if (error === undefined) this.settleTermination.resolve();
+    else this.settleTermination.reject(error);
+  }
+
+  private notStarted(envelope: Envelope): EndpointNotStartedException {
+    return new EndpointNotStartedException(
+      `Discard message ${envelope.describe()}, because the rpc endpoint ${this.address} has not been started yet.`,
+    );
+  }
+
+  private unreachable(what: string): RecipientUnreachableException {
+    return new RecipientUnreachableException(
+      `Could not send message [${what}] to recipient [${this.address}], because the recipient is unreachable. ` +
+        'This can either mean that the recipient has been terminated or that the remote RpcService is currently ' +
+        'not reachable.',
+    );
+  }
+
+  toString(): string {
+    return `EndpointServer(${this.address}, ${STATE_NAMES[this.state]})`;
+  }
+}
+
+function* ancestorsOf(descriptor: GatewayDescriptor): Generator<GatewayDescriptor> {
+  for (const parent of descriptor.extends) {
+    yield parent;
+    yield* ancestorsOf(parent);
+  }
+}
+
+function formatToken(token: unknown): string {
+  if (typeof token === 'string') return token;
+  try {
+    return JSON.stringify(token) ?? String(token);
+  } catch {
+    return String(token);
+  }
+}

@@ -1,0 +1,95 @@
+/** An ask (or `callAsync`) awaited by a caller in this process: the envelope and the caller's promise in one object. */
+
+import { RpcTimeoutException } from '../errors.js';
+import type { MethodInfo } from '../gateway.js';
+import type { DeadlineLane } from './DeadlineQueue.js';
+import { Envelope, type ReplySink } from './messages.js';
+
+/** Told when a pending ask settles, so that whoever indexed it (a connection's request table) can forget it. */
+export interface AskOwner {
+  onAskSettled(ask: PendingAsk): void;
+}
+
+export class PendingAsk extends Envelope implements ReplySink {
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+  settled = false;
+  /** Absolute deadline (performance.now() ms); Infinity for none. */
+  deadline = Number.POSITIVE_INFINITY;
+  timeoutMs = Number.POSITIVE_INFINITY;
+  /** The lane of the deadline queue that holds this ask, if any. */
+  lane: DeadlineLane | null = null;
+  /** The caller's stack, captured at the call when `captureAskCallStack` is on. */
+  site: { stack?: string } | null = null;
+  /** The transport's request table entry, if the ask travels over the network. */
+  owner: AskOwner | null = null;
+  requestId = 0;
+  /** Transforms the result before the caller sees it (force-serialization test aid). */
+  mapResult: ((value: unknown) => unknown) | null = null;
+
+  constructor(
+    kind: number,
+    method: MethodInfo | null,
+    args: unknown[] | null,
+    task: (() => unknown) | null,
+    token: unknown,
+    fenced: boolean,
+    /** The recipient's address, for error messages. */
+    public readonly recipient: string,
+  ) {
+    super(kind, method, args, task, token, fenced, null);
+    this.reply = this;
+  }
+
+  succeed(value: unknown): void {
+    if (this.settled) return;
+    if (this.mapResult !== null) {
+      try {
+        value = this.mapResult(value);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
+    this.settled = true;
+    this.release();
+    this.resolve(value);
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release();
+    this.reject(error);
+  }
+
+  /** Called by the deadline queue. */
+  expire(): void {
+    if (this.settled) return;
+    const what = this.method ? this.method.qualifiedName : 'callAsync';
+    const error = new RpcTimeoutException(
+      `Invocation of [${what}] at recipient [${this.recipient}] timed out after ${this.timeoutMs} ms. ` +
+        'This is usually caused by: 1) the message could not be delivered (e.g. the connection failed); ' +
+        'details are in the logs. 2) The recipient needs more time for responding, due to problems like slow ' +
+        'machines or network jitters. In that case, you can try to increase askTimeout.',
+    );
+    if (this.site?.stack !== undefined) {
+      // Show the caller's line, as Flink does with pekko.ask.callstack: the timer's own stack says nothing.
+      const frames = this.site.stack.slice(this.site.stack.indexOf('\n'));
+      error.stack = `${error.name}: ${error.message}${frames}`;
+    }
+    this.lane = null;
+    this.fail(error);
+  }
+
+  private release(): void {
+    if (this.lane !== null) {
+      this.lane.compact();
+      this.lane = null;
+    }
+    if (this.owner !== null) {
+      this.owner.onAskSettled(this);
+      this.owner = null;
+    }
+  }
+}
