@@ -147,10 +147,10 @@ export class ActorRpcService implements RpcService, ServerHost {
 
   connect<G extends RpcGateway>(address: string, gateway: GatewayDescriptor<G>): Promise<G>;
   connect<F, G extends RpcGateway>(address: string, fencingToken: F, gateway: GatewayDescriptor<G>): Promise<G>;
-  connect(address: string, a: unknown, b?: unknown): Promise<RpcGateway> {
-    const fenced = arguments.length >= 3;
-    const gateway = (fenced ? b : a) as GatewayDescriptor;
-    const token = fenced ? a : undefined;
+  connect(address: string, ...rest: unknown[]): Promise<RpcGateway> {
+    const fenced = rest.length >= 2;
+    const gateway = (fenced ? rest[1] : rest[0]) as GatewayDescriptor;
+    const token = fenced ? rest[0] : undefined;
     if (this.closing !== undefined) return Promise.reject(new RpcException('RpcService is stopped'));
     if (!isGatewayDescriptor(gateway)) {
       return Promise.reject(new TypeError('connect needs a gateway descriptor made by gateway(...).'));
