@@ -1,0 +1,95 @@
+/**
+ * Child processes of the harness: every server and client runs as `node --import tsx <entry>` (not the `tsx` CLI,
+ * which would add a wrapper process between us and the one to kill). All children are tracked, so that they are
+ * stopped at the end of their system, on errors, on Ctrl-C and when the harness exits; and each child also exits by
+ * itself when its stdin (a pipe from us) closes, which covers a harness killed with SIGKILL.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: children run there so that `--import tsx` resolves from its node_modules. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HERE = fileURLToPath(new URL('./', import.meta.url));
+
+const children = new Set<ChildProcess>();
+
+export interface Child {
+  process: ChildProcess;
+  /** Calls `onLine` for every stdout line. */
+  lines(onLine: (line: string) => void): void;
+  /** The last few KB of stderr, for error messages. */
+  stderrTail(): string;
+  exited: Promise<number | null>;
+}
+
+/** Extra node flags for every child, e.g. `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=.tmp/prof"` to profile. */
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+
+/** Starts `bench/remote/<entry>` with `args`. */
+export function startChild(entry: string, args: string[] = []): Child {
+  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--import', 'tsx', `${HERE}${entry}`, ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    });
+    child.once('error', () => {
+      children.delete(child);
+      resolve(null);
+    });
+  });
+  const reader = createInterface({ input: child.stdout! });
+  return {
+    process: child,
+    lines: (onLine) => reader.on('line', onLine),
+    stderrTail: () => stderr.trim(),
+    exited,
+  };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopChild(child: ChildProcess, graceMs = 2_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit').catch(() => {});
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...children].map((child) => stopChild(child)));
+}
+
+/**
+ * While the harness runs: Ctrl-C and SIGTERM stop every child before exiting, and an exit for any other reason
+ * SIGKILLs whatever is left (an 'exit' listener cannot wait). Returns the function that removes these handlers.
+ */
+export function installCleanupHandlers(): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`\nremote bench: ${signal}, stopping child processes\n`);
+    void stopAllChildren().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  const onExit = (): void => {
+    for (const child of children) child.kill('SIGKILL');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', onExit);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  };
+}

@@ -1,0 +1,38 @@
+/** The systems under test. Each id is a directory with `server.ts` and `client.ts` (see `types.ts`). */
+
+export interface SystemSpec {
+  id: string;
+  label: string;
+  /** How it is set up, printed under the table and stored in the JSON. */
+  notes: string;
+}
+
+export const SYSTEMS: readonly SystemSpec[] = [
+  {
+    id: 'raw',
+    label: 'raw',
+    notes:
+      'node:net, 4-byte length prefix, one msgpackr Packr/Unpackr, request ids in a Map, writes coalesced per tick ' +
+      '(one concatenated socket.write in process.nextTick)',
+  },
+  {
+    id: 'grpc',
+    label: 'grpc-js',
+    notes:
+      '@grpc/grpc-js unary calls on one insecure channel; service defined in code with msgpackr serializers (no ' +
+      'protobuf); tells are messages of one client-streaming call whose response is the count',
+  },
+  {
+    id: 'birpc',
+    label: 'birpc/ws',
+    notes:
+      'birpc over one ws WebSocket, msgpackr serialize/deserialize as binary frames, permessage-deflate off; tells ' +
+      'via $callEvent (no response)',
+  },
+  {
+    id: 'flink',
+    label: 'flink-rpc',
+    notes:
+      'public API: remoteServiceBuilder(...).createAndStart(), EchoEndpoint, connect(address, EchoGateway); defaults',
+  },
+];
