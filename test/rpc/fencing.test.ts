@@ -106,7 +106,7 @@ describe('fencing', () => {
   it('refuses a fenced message to an unfenced endpoint', async () => {
     const endpoint = new HelloEndpoint(service);
     endpoint.start();
-    const fenced = await service.connect(endpoint.getAddress(), 'some-token', HelloGateway);
+    const fenced = (await service.connect(endpoint.getAddress(), 'some-token', HelloGateway as never)) as unknown as HelloGateway;
     await expect(fenced.hello('x')).rejects.toBeInstanceOf(RpcException);
     await expect(fenced.hello('x')).rejects.toThrow(/not fenced/);
   });

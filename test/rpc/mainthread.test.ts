@@ -101,7 +101,7 @@ describe('the main thread', () => {
     });
     expect(value).toBe(42);
     await expect(
-      executor.thenApply(Promise.reject(new Error('source failed')), () => 0, (e) => {
+      executor.thenApply(Promise.reject(new Error('source failed')), () => 'unused', (e) => {
         endpoint.validateRunsInMainThread();
         return (e as Error).message;
       }),
