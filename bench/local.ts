@@ -139,9 +139,19 @@ export async function runLocalBench(quick = false): Promise<LocalResult[]> {
       const baseline = await measure(() => run(bare), duration);
       results.push({ workload, system: 'bare mailbox (baseline)', opsPerSec: baseline, ratioToBaseline: 1 });
       const withStack = await measure(() => run(self), duration);
-      results.push({ workload, system: 'flink-rpc (call stacks on)', opsPerSec: withStack, ratioToBaseline: withStack / baseline });
+      results.push({
+        workload,
+        system: 'flink-rpc (call stacks on)',
+        opsPerSec: withStack,
+        ratioToBaseline: withStack / baseline,
+      });
       const noStack = await measure(() => run(quiet), duration);
-      results.push({ workload, system: 'flink-rpc (call stacks off)', opsPerSec: noStack, ratioToBaseline: noStack / baseline });
+      results.push({
+        workload,
+        system: 'flink-rpc (call stacks off)',
+        opsPerSec: noStack,
+        ratioToBaseline: noStack / baseline,
+      });
     }
     return results;
   } finally {

@@ -4,8 +4,8 @@
  */
 
 import {
-  type FencedRpcGateway,
   FencedRpcEndpoint,
+  type FencedRpcGateway,
   FencingTokenException,
   gateway,
   type RpcService,

@@ -31,7 +31,10 @@ export class MyService extends RpcEndpoint implements MyServiceGateway {
   private readonly dataStore = new Map<string, string>();
   readonly events: string[] = [];
 
-  constructor(rpcService: RpcService, private readonly log: (line: string) => void) {
+  constructor(
+    rpcService: RpcService,
+    private readonly log: (line: string) => void,
+  ) {
     super(rpcService, 'MyService');
   }
 

@@ -46,5 +46,5 @@ export {
 } from './rpc/gateway.js';
 export type { Logger } from './rpc/logger.js';
 export { FencedRpcEndpoint, RpcEndpoint } from './rpc/RpcEndpoint.js';
-export type { RpcServer, RpcService } from './rpc/RpcService.js';
+export type { FencingTokenOf, RpcServer, RpcService } from './rpc/RpcService.js';
 export { type RpcServiceBuilder, RpcSystem, type RpcSystemLoader } from './rpc/RpcSystem.js';

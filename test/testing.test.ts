@@ -24,12 +24,16 @@ describe('flink-rpc/testing', () => {
     const greeted: string[] = [];
     service.registerGateway(
       'rpc://peer/hello',
-      createTestingGateway(HelloGateway, {
-        hello: async (name) => {
-          greeted.push(name);
-          return 'fake reply';
+      createTestingGateway(
+        HelloGateway,
+        {
+          hello: async (name) => {
+            greeted.push(name);
+            return 'fake reply';
+          },
         },
-      }, 'rpc://peer/hello'),
+        'rpc://peer/hello',
+      ),
     );
     const greeter = new Greeter(service);
     greeter.start();

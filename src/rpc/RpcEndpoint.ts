@@ -12,15 +12,16 @@ import type { RpcServer, RpcService } from './RpcService.js';
 
 /**
  * Base class of every RPC endpoint. Subclasses implement their gateways' methods, list the gateways they serve in
- * `static readonly gateways`, and may override `onStart` / `onStop`.
+ * `static readonly gateways = [MyGateway]` (the handshake and remote calls check it; without it, an endpoint serves
+ * every gateway whose methods it has), and may override `onStart` / `onStop`.
  *
  * The constructor registers the endpoint with its service: its address is usable (a `connect` succeeds) right
  * away, but it processes nothing until {@link start}: asks before then fail with `EndpointNotStartedException`,
  * tells are dropped.
  */
 export abstract class RpcEndpoint implements RpcGateway, AsyncDisposable {
-  /** The gateways this endpoint serves: the handshake and remote calls check them. */
-  static readonly gateways: readonly GatewayDescriptor<any>[] = [];
+  // Subclasses declare `static readonly gateways = [MyGateway]`: the gateways they serve (the handshake and remote
+  // calls check them). It is not declared here, so that subclasses need no `override` keyword.
 
   private readonly rpcService: RpcService;
   private readonly endpointId: string;

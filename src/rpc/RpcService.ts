@@ -29,6 +29,9 @@ export interface RpcServer {
   getSelfGateway<G extends RpcGateway>(gateway: GatewayDescriptor<G>): G;
 }
 
+/** The fencing token type of a fenced gateway. */
+export type FencingTokenOf<G> = G extends FencedRpcGateway<infer F> ? F : never;
+
 /** One RPC service: the home of endpoints, and the way to reach endpoints of other services. */
 export interface RpcService {
   /** Host the service is reachable under; `''` for a local-only service. */
@@ -42,9 +45,9 @@ export interface RpcService {
    */
   connect<G extends RpcGateway>(address: string, gateway: GatewayDescriptor<G>): Promise<G>;
   /** Like `connect(address, gateway)`, for a fenced endpoint: every call carries `fencingToken`. */
-  connect<F, G extends FencedRpcGateway<F>>(
+  connect<G extends FencedRpcGateway<unknown>>(
     address: string,
-    fencingToken: F,
+    fencingToken: NoInfer<FencingTokenOf<G>>,
     gateway: GatewayDescriptor<G>,
   ): Promise<G>;
   /** Registers an endpoint (called by the `RpcEndpoint` constructor). Throws for a duplicate id or a closed service. */

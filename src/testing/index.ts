@@ -15,10 +15,10 @@ import '../rpc/actor/register.js';
 import type { RpcConfig } from '../rpc/config.js';
 import { RpcConnectionException, RpcException } from '../rpc/errors.js';
 import type { ScheduledExecutor } from '../rpc/executors.js';
-import type { GatewayDescriptor, RpcGateway } from '../rpc/gateway.js';
+import type { FencedRpcGateway, GatewayDescriptor, RpcGateway } from '../rpc/gateway.js';
 import type { Logger } from '../rpc/logger.js';
 import type { RpcEndpoint } from '../rpc/RpcEndpoint.js';
-import type { RpcServer, RpcService } from '../rpc/RpcService.js';
+import type { FencingTokenOf, RpcServer, RpcService } from '../rpc/RpcService.js';
 import { RpcSystem } from '../rpc/RpcSystem.js';
 
 /**
@@ -52,7 +52,11 @@ export class TestingRpcService implements RpcService {
   }
 
   connect<G extends RpcGateway>(address: string, gateway: GatewayDescriptor<G>): Promise<G>;
-  connect<F, G extends RpcGateway>(address: string, fencingToken: F, gateway: GatewayDescriptor<G>): Promise<G>;
+  connect<G extends FencedRpcGateway<unknown>>(
+    address: string,
+    fencingToken: NoInfer<FencingTokenOf<G>>,
+    gateway: GatewayDescriptor<G>,
+  ): Promise<G>;
   connect(address: string, ...rest: unknown[]): Promise<RpcGateway> {
     this.connects.push(address);
     const fake = this.fakes.get(address);

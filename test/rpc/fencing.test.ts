@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   EndpointNotStartedException,
   FencedRpcEndpoint,
-  FencingTokenException,
   type FencedRpcGateway,
+  FencingTokenException,
   gateway,
   RpcException,
   type RpcService,
@@ -66,7 +66,7 @@ describe('fencing', () => {
     }
     const ObjGateway = gateway<ObjGateway>('ObjGateway', { ping: 'ask' });
     class ObjEndpoint extends FencedRpcEndpoint<{ id: string; epoch: number }> {
-      static override readonly gateways = [ObjGateway];
+      static readonly gateways = [ObjGateway];
       async ping() {
         return 'pong';
       }
@@ -106,7 +106,11 @@ describe('fencing', () => {
   it('refuses a fenced message to an unfenced endpoint', async () => {
     const endpoint = new HelloEndpoint(service);
     endpoint.start();
-    const fenced = (await service.connect(endpoint.getAddress(), 'some-token', HelloGateway as never)) as unknown as HelloGateway;
+    const fenced = (await service.connect(
+      endpoint.getAddress(),
+      'some-token',
+      HelloGateway as never,
+    )) as unknown as HelloGateway;
     await expect(fenced.hello('x')).rejects.toBeInstanceOf(RpcException);
     await expect(fenced.hello('x')).rejects.toThrow(/not fenced/);
   });

@@ -1,8 +1,8 @@
 /** Gateways and endpoints shared by the core specifications. */
 
 import {
-  type FencedRpcGateway,
   FencedRpcEndpoint,
+  type FencedRpcGateway,
   gateway,
   RpcEndpoint,
   type RpcGateway,
@@ -28,7 +28,7 @@ export const OtherGateway = gateway<OtherGateway>('OtherGateway', { other: 'ask'
 
 /** Records everything it is asked, and lets a test control the pace of `slowEcho`. */
 export class HelloEndpoint extends RpcEndpoint implements HelloGateway {
-  static override readonly gateways = [HelloGateway];
+  static readonly gateways = [HelloGateway];
   readonly events: string[] = [];
   readonly log: string[] = [];
   inMainThread: boolean[] = [];
@@ -68,7 +68,7 @@ export interface TokenGateway extends FencedRpcGateway<string> {
 export const TokenGateway = gateway<TokenGateway>('TokenGateway', { whoAmI: 'ask', poke: 'tell' });
 
 export class TokenEndpoint extends FencedRpcEndpoint<string> implements TokenGateway {
-  static override readonly gateways = [TokenGateway];
+  static readonly gateways = [TokenGateway];
   readonly pokes: string[] = [];
   async whoAmI(): Promise<string> {
     return `leader ${this.getFencingToken()}`;

@@ -37,7 +37,7 @@ interface SideGateway extends RpcGateway {
 const SideGateway = gateway<SideGateway>('SideGateway', { side: 'ask' });
 
 class MultiEndpoint extends RpcEndpoint implements DerivedGateway, SideGateway {
-  static override readonly gateways = [DerivedGateway, SideGateway];
+  static readonly gateways = [DerivedGateway, SideGateway];
   async base() {
     return 'base';
   }
@@ -69,7 +69,7 @@ class CodedError extends Error {
   code = 'E_CODED';
 }
 class ValuesEndpoint extends RpcEndpoint {
-  static override readonly gateways = [ValuesGateway];
+  static readonly gateways = [ValuesGateway];
   async identity<T>(value: T) {
     return value;
   }
@@ -226,9 +226,7 @@ describe('connect within a service', () => {
     try {
       const endpoint = new HelloEndpoint(other);
       expect(endpoint.getAddress()).not.toMatch(/^rpc:\/\/flink\//);
-      await expect(service.connect(endpoint.getAddress(), HelloGateway)).rejects.toBeInstanceOf(
-        RpcConnectionException,
-      );
+      await expect(service.connect(endpoint.getAddress(), HelloGateway)).rejects.toBeInstanceOf(RpcConnectionException);
     } finally {
       await other.closeAsync();
     }
@@ -278,27 +276,28 @@ describe('ask timeouts', () => {
     await expect(gw.slowEcho('x', 'soon' as unknown as number)).rejects.toThrow(RpcException);
   });
 
-  it("shows the caller's line in the timeout stack (captureAskCallStack), and can be switched off", async () => {
-    const endpoint = new HelloEndpoint(service);
-    endpoint.start();
-    const error = (await endpoint
-      .getSelfGateway(HelloGateway)
-      .slowEcho('x', 1)
-      .catch((e: unknown) => e)) as Error;
-    expect(error.stack).toContain('invocation.test.ts');
-    const quiet = await localService({ captureAskCallStack: false });
+  it("shows the caller's line in the timeout stack when captureAskCallStack is on (off by default)", async () => {
+    const traced = await localService({ captureAskCallStack: true });
     try {
-      const other = new HelloEndpoint(quiet);
-      other.start();
-      const bare = (await other
+      const endpoint = new HelloEndpoint(traced);
+      endpoint.start();
+      const error = (await endpoint
         .getSelfGateway(HelloGateway)
         .slowEcho('x', 1)
         .catch((e: unknown) => e)) as Error;
-      expect(bare).toBeInstanceOf(RpcTimeoutException);
-      expect(bare.stack).not.toContain('invocation.test.ts');
+      expect(error).toBeInstanceOf(RpcTimeoutException);
+      expect(error.stack).toContain('invocation.test.ts');
     } finally {
-      await quiet.closeAsync();
+      await traced.closeAsync();
     }
+    const other = new HelloEndpoint(service);
+    other.start();
+    const bare = (await other
+      .getSelfGateway(HelloGateway)
+      .slowEcho('x', 1)
+      .catch((e: unknown) => e)) as Error;
+    expect(bare).toBeInstanceOf(RpcTimeoutException);
+    expect(bare.stack).not.toContain('invocation.test.ts');
   });
 
   it('many concurrent asks with different timeouts each expire on their own deadline', async () => {

@@ -95,16 +95,23 @@ describe('the main thread', () => {
     const endpoint = new HelloEndpoint(service);
     endpoint.start();
     const executor = endpoint.getMainThreadExecutor();
-    const value = await executor.thenApply(sleep(2).then(() => 21), (v) => {
-      endpoint.validateRunsInMainThread();
-      return v * 2;
-    });
+    const value = await executor.thenApply(
+      sleep(2).then(() => 21),
+      (v) => {
+        endpoint.validateRunsInMainThread();
+        return v * 2;
+      },
+    );
     expect(value).toBe(42);
     await expect(
-      executor.thenApply(Promise.reject(new Error('source failed')), () => 'unused', (e) => {
-        endpoint.validateRunsInMainThread();
-        return (e as Error).message;
-      }),
+      executor.thenApply(
+        Promise.reject(new Error('source failed')),
+        () => 'unused',
+        (e) => {
+          endpoint.validateRunsInMainThread();
+          return (e as Error).message;
+        },
+      ),
     ).resolves.toBe('source failed');
     let ran = false;
     const late = executor.thenApply(sleep(30), () => {

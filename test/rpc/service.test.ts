@@ -173,10 +173,14 @@ describe('the scheduled executor of a service', () => {
     await sleep(30);
     expect([rate, delay]).toEqual([r, d]);
     let runs = 0;
-    const failing = executor.scheduleAtFixedRate(() => {
-      runs++;
-      throw new Error('stop me');
-    }, 0, 5);
+    const failing = executor.scheduleAtFixedRate(
+      () => {
+        runs++;
+        throw new Error('stop me');
+      },
+      0,
+      5,
+    );
     await expect(failing.result).rejects.toThrow('stop me');
     await sleep(20);
     expect(runs).toBe(1);

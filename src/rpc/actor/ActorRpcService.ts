@@ -7,10 +7,10 @@ import { isValidEndpointId, parseRpcAddress, serviceAddressPrefix } from '../add
 import type { ResolvedRpcConfig } from '../config.js';
 import { HandshakeException, RecipientUnreachableException, RpcConnectionException, RpcException } from '../errors.js';
 import type { ScheduledExecutor } from '../executors.js';
-import { type GatewayDescriptor, isGatewayDescriptor, type RpcGateway } from '../gateway.js';
+import { type FencedRpcGateway, type GatewayDescriptor, isGatewayDescriptor, type RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { RpcEndpoint } from '../RpcEndpoint.js';
-import type { RpcServer, RpcService } from '../RpcService.js';
+import type { FencingTokenOf, RpcServer, RpcService } from '../RpcService.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';
@@ -146,7 +146,11 @@ export class ActorRpcService implements RpcService, ServerHost {
   }
 
   connect<G extends RpcGateway>(address: string, gateway: GatewayDescriptor<G>): Promise<G>;
-  connect<F, G extends RpcGateway>(address: string, fencingToken: F, gateway: GatewayDescriptor<G>): Promise<G>;
+  connect<G extends FencedRpcGateway<unknown>>(
+    address: string,
+    fencingToken: NoInfer<FencingTokenOf<G>>,
+    gateway: GatewayDescriptor<G>,
+  ): Promise<G>;
   connect(address: string, ...rest: unknown[]): Promise<RpcGateway> {
     const fenced = rest.length >= 2;
     const gateway = (fenced ? rest[1] : rest[0]) as GatewayDescriptor;

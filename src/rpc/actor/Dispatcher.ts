@@ -15,15 +15,16 @@ export interface Schedulable {
 const BATCHES_PER_RUN = 64;
 
 export class Dispatcher {
-  private ready: Schedulable[] = [];
+  private ready: (Schedulable | undefined)[] = [];
   private head = 0;
+  private tail = 0;
   private scheduled = false;
 
   constructor(private readonly throughput: number) {}
 
   schedule(mailbox: Schedulable): void {
     mailbox.inReadyQueue = true;
-    this.ready.push(mailbox);
+    this.ready[this.tail++] = mailbox;
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.run);
@@ -31,24 +32,28 @@ export class Dispatcher {
   }
 
   private readonly run = (): void => {
+    const ready = this.ready;
     let batches = 0;
-    while (this.head < this.ready.length) {
-      const mailbox = this.ready[this.head]!;
-      this.ready[this.head++] = undefined as unknown as Schedulable;
+    while (this.head < this.tail) {
+      const mailbox = ready[this.head]!;
+      ready[this.head++] = undefined;
       if (mailbox.runBatch(this.throughput)) {
-        this.ready.push(mailbox);
+        ready[this.tail++] = mailbox;
       } else {
         mailbox.inReadyQueue = false;
       }
-      if (++batches >= BATCHES_PER_RUN && this.head < this.ready.length) {
-        this.ready = this.ready.slice(this.head);
-        this.head = 0;
+      if (++batches >= BATCHES_PER_RUN && this.head < this.tail) {
+        if (this.head > 1024) {
+          this.ready = ready.slice(this.head, this.tail);
+          this.tail -= this.head;
+          this.head = 0;
+        }
         setImmediate(this.run);
         return;
       }
     }
-    this.ready.length = 0;
     this.head = 0;
+    this.tail = 0;
     this.scheduled = false;
   };
 }

@@ -18,8 +18,9 @@ import type { Logger } from '../logger.js';
 import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcEndpoint.js';
 import type { RpcServer } from '../RpcService.js';
 import type { Dispatcher, Schedulable } from './Dispatcher.js';
-import { ASK, CALL, Envelope, RUN, START, TELL, TERMINATE } from './messages.js';
+import { ASK, CALL, Envelope, type ReplySink, RUN, START, TELL, TERMINATE } from './messages.js';
 import { PendingAsk } from './PendingAsk.js';
+import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
 import { checkDelay, checkTask, TaskHandle } from './ScheduledTasks.js';
 
@@ -62,10 +63,11 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private state = CREATED;
   private running = false;
   private terminationRequested = false;
-  private queue: Envelope[] = [];
+  private queue: (Envelope | undefined)[] = [];
   private head = 0;
+  private tail = 0;
   private readonly timers = new Set<TaskHandle<void>>();
-  private readonly pendingReplies = new Set<PendingAsk | { fail(error: unknown): void }>();
+  private readonly pendingReplies = new PendingReplies();
   private readonly selfGateways = new Map<GatewayDescriptor, RpcGateway>();
   private readonly fenced: boolean;
   private readonly termination: Promise<void>;
@@ -278,7 +280,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   }
 
   private enqueue(envelope: Envelope): void {
-    this.queue.push(envelope);
+    this.queue[this.tail++] = envelope;
     if (!this.inReadyQueue) this.host.dispatcher.schedule(this);
   }
 
@@ -298,10 +300,11 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     const previous = current;
     current = this;
     try {
+      const queue = this.queue;
       let n = 0;
-      while (n < limit && this.head < this.queue.length) {
-        const envelope = this.queue[this.head]!;
-        this.queue[this.head++] = undefined as unknown as Envelope;
+      while (n < limit && this.head < this.tail) {
+        const envelope = queue[this.head]!;
+        queue[this.head++] = undefined;
         n++;
         try {
           this.handle(envelope);
@@ -309,18 +312,21 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
           // Only a bug in the runtime lands here (user errors are caught where they happen): isolate it.
           this.fail(error);
         }
-        if (this.state === TERMINATED) break;
+        if (this.state === TERMINATED) return false;
       }
-      if (this.head >= this.queue.length) {
-        this.queue.length = 0;
+      if (this.head === this.tail) {
+        // Reuse the array: consumed slots were cleared, so rewinding costs nothing and allocates nothing.
         this.head = 0;
+        this.tail = 0;
+        if (queue.length > 4096) this.queue = [];
         return false;
       }
-      if (this.head > 1024) {
-        this.queue = this.queue.slice(this.head);
+      if (this.head > 4096 && this.head * 2 > this.tail) {
+        this.queue = queue.slice(this.head, this.tail);
+        this.tail -= this.head;
         this.head = 0;
       }
-      return this.state !== TERMINATED;
+      return true;
     } finally {
       current = previous;
     }
@@ -347,9 +353,17 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
           );
         }
         return;
-      case CALL:
-        this.complete(envelope.reply!, () => envelope.task!());
+      case CALL: {
+        let result: unknown;
+        try {
+          result = envelope.task!();
+        } catch (error) {
+          envelope.reply!.fail(error);
+          return;
+        }
+        this.replyWhenSettled(envelope.reply!, result);
         return;
+      }
       case START:
         this.handleStart();
         return;
@@ -381,7 +395,14 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     if (reply !== null) {
-      this.complete(reply, () => fn.apply(this.endpoint, envelope.args!));
+      let result: unknown;
+      try {
+        result = fn.apply(this.endpoint, envelope.args!);
+      } catch (error) {
+        reply.fail(error);
+        return;
+      }
+      this.replyWhenSettled(reply, result);
       return;
     }
     try {
@@ -394,27 +415,23 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     }
   }
 
-  /** Runs `body`; sends its value (or, once it settles, its promise's) to `reply`. The mailbox never waits. */
-  private complete(reply: { succeed(v: unknown): void; fail(e: unknown): void }, body: () => unknown): void {
-    let result: unknown;
-    try {
-      result = body();
-    } catch (error) {
-      reply.fail(error);
-      return;
-    }
+  /**
+   * Sends `result` to `reply`, at once or when the promise settles: the mailbox never waits. While it is pending the
+   * reply is tracked, so that termination fails it at once instead of leaving the caller to its timeout.
+   */
+  private replyWhenSettled(reply: ReplySink, result: unknown): void {
     if (!isThenable(result)) {
       reply.succeed(result);
       return;
     }
-    this.pendingReplies.add(reply);
+    this.pendingReplies.track(reply);
     result.then(
       (value) => {
-        this.pendingReplies.delete(reply);
+        this.pendingReplies.untrack(reply);
         reply.succeed(value);
       },
       (error: unknown) => {
-        this.pendingReplies.delete(reply);
+        this.pendingReplies.untrack(reply);
         reply.fail(error);
       },
     );
@@ -511,16 +528,17 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.terminationRequested = true;
     const queued = this.queue;
     const from = this.head;
+    const to = this.tail;
     this.queue = [];
     this.head = 0;
-    for (let i = from; i < queued.length; i++) {
+    this.tail = 0;
+    for (let i = from; i < to; i++) {
       const envelope = queued[i]!;
       this.discard(envelope, () => this.unreachable(envelope.describe()));
     }
     for (const handle of [...this.timers]) handle.abort(this.unreachable('scheduleRunAsync'));
     this.timers.clear();
-    for (const reply of [...this.pendingReplies]) reply.fail(this.unreachable('a pending reply'));
-    this.pendingReplies.clear();
+    this.pendingReplies.failAll(() => this.unreachable('a pending reply'));
     this.host.onServerTerminated(this);
     if (error === undefined) this.settleTermination.resolve();
     else this.settleTermination.reject(error);

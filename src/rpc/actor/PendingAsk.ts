@@ -24,6 +24,10 @@ export class PendingAsk extends Envelope implements ReplySink {
   /** The transport's request table entry, if the ask travels over the network. */
   owner: AskOwner | null = null;
   requestId = 0;
+  /** Links of the recipient's list of replies it still owes (see PendingReplies). */
+  nextPending: PendingAsk | null = null;
+  prevPending: PendingAsk | null = null;
+  tracked = false;
   /** Transforms the result before the caller sees it (force-serialization test aid). */
   mapResult: ((value: unknown) => unknown) | null = null;
 

@@ -1,0 +1,54 @@
+/**
+ * The replies an endpoint still owes (its method returned a promise that has not settled), so that termination can
+ * fail them at once. Local asks are linked intrusively (no hashing on the hot path); other sinks go in a Set.
+ */
+
+import type { ReplySink } from './messages.js';
+import { PendingAsk } from './PendingAsk.js';
+
+export class PendingReplies {
+  private head: PendingAsk | null = null;
+  private readonly others = new Set<ReplySink>();
+
+  track(reply: ReplySink): void {
+    if (reply instanceof PendingAsk) {
+      reply.nextPending = this.head;
+      reply.prevPending = null;
+      if (this.head !== null) this.head.prevPending = reply;
+      this.head = reply;
+      reply.tracked = true;
+    } else {
+      this.others.add(reply);
+    }
+  }
+
+  untrack(reply: ReplySink): void {
+    if (reply instanceof PendingAsk) {
+      if (!reply.tracked) return;
+      reply.tracked = false;
+      if (reply.prevPending !== null) reply.prevPending.nextPending = reply.nextPending;
+      else this.head = reply.nextPending;
+      if (reply.nextPending !== null) reply.nextPending.prevPending = reply.prevPending;
+      reply.nextPending = null;
+      reply.prevPending = null;
+    } else {
+      this.others.delete(reply);
+    }
+  }
+
+  failAll(error: () => unknown): void {
+    let reply = this.head;
+    this.head = null;
+    while (reply !== null) {
+      const next = reply.nextPending;
+      reply.tracked = false;
+      reply.nextPending = null;
+      reply.prevPending = null;
+      reply.fail(error());
+      reply = next;
+    }
+    const others = [...this.others];
+    this.others.clear();
+    for (const sink of others) sink.fail(error());
+  }
+}

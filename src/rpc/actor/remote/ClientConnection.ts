@@ -1,0 +1,329 @@
+/**
+ * The outbound connection of a service to one remote service: every gateway this service holds to endpoints of that
+ * service sends its calls over it. It keeps the table of requests awaiting an answer (asks and handshakes) and the
+ * routes it declared (endpoint + gateway + method, sent once as a DECLARE and then named by number in every call).
+ */
+
+import type { Socket } from 'node:net';
+import { RpcConnectionException, RpcException, RpcTimeoutException } from '../../errors.js';
+import type { MethodInfo } from '../../gateway.js';
+import type { Envelope } from '../messages.js';
+import type { AskOwner, PendingAsk } from '../PendingAsk.js';
+import { Connection, type ConnectionContext } from './Connection.js';
+import { argumentSerializationMessage, SerializationError } from './codec/errors.js';
+import { describe, requestTooLarge, unreachable, versionMismatch } from './failures.js';
+import {
+  ASK,
+  DECLARE,
+  ERROR,
+  FLAG_FENCED,
+  HANDSHAKE,
+  HEADER_SIZE,
+  KIND_NAMES,
+  LENGTH_SIZE,
+  MAX_ROUTES,
+  PROTOCOL_VERSION,
+  REPLY,
+  TELL,
+} from './protocol.js';
+
+/** A request in the table: a `PendingAsk` of a proxy, or a handshake of `connect`. */
+interface Outstanding {
+  owner: AskOwner | null;
+  requestId: number;
+  readonly method: MethodInfo | null;
+  readonly recipient: string;
+  succeed(value: unknown): void;
+  fail(error: unknown): void;
+}
+
+/** The smallest frame limit a peer may announce (it must at least take handshakes and small calls). */
+const MIN_PEER_FRAME_SIZE = 1024;
+
+/** A `connect` handshake awaiting its REPLY; it has its own timer (handshakes are rare, asks use the deadline queue). */
+class HandshakeCall implements Outstanding {
+  owner: AskOwner | null = null;
+  requestId = 0;
+  readonly method = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly recipient: string,
+    private readonly resolve: (status: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => {
+      this.fail(new RpcTimeoutException(`The handshake with ${recipient} timed out after ${timeoutMs} ms.`));
+    }, timeoutMs);
+    this.timer.unref();
+  }
+
+  succeed(status: unknown): void {
+    clearTimeout(this.timer);
+    this.owner?.onAskSettled(this as unknown as PendingAsk);
+    this.owner = null;
+    this.resolve(status);
+  }
+
+  fail(error: unknown): void {
+    clearTimeout(this.timer);
+    this.owner?.onAskSettled(this as unknown as PendingAsk);
+    this.owner = null;
+    this.reject(error);
+  }
+}
+
+/** The message of an argument that cannot be serialized, naming method and argument. */
+function serializationFailure(method: MethodInfo, error: unknown, fenced: boolean): RpcException {
+  if (fenced && error instanceof SerializationError && error.segments[0] === 0) {
+    return new RpcException(
+      `Could not serialize the fencing token of method ${method.qualifiedName}: ${error.describe('token', 1)}`,
+      { cause: error },
+    );
+  }
+  return new RpcException(argumentSerializationMessage(method.qualifiedName, error, fenced ? [1] : []), {
+    cause: error,
+  });
+}
+
+export class ClientConnection extends Connection implements AskOwner {
+  /** Resolves once the peer's preamble arrived (version checked); rejects when the connection fails before. */
+  readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (error: unknown) => void;
+  private readonly requests = new Map<number, Outstanding>();
+  private nextId = 1;
+  /** True after request ids wrapped around: from then on an id still in use is skipped. */
+  private wrapped = false;
+  private readonly routes = new Map<string, number>();
+  private readonly connectTimer: NodeJS.Timeout;
+  /** Tells queued before the connection was up (logged if they are dropped). */
+  private queuedTells = 0;
+
+  constructor(
+    ctx: ConnectionContext,
+    socket: Socket,
+    remote: string,
+    /** The pool key of the peer service. */
+    readonly key: string,
+  ) {
+    super(ctx, socket, remote);
+    this.writer.hold();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {});
+    const timeout = ctx.config.connectTimeout;
+    this.connectTimer = setTimeout(() => {
+      this.close(new RpcConnectionException(`${remote} did not answer within the connect timeout of ${timeout} ms.`));
+    }, timeout);
+    this.connectTimer.unref();
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------------------------------
+
+  onPreamble(version: number, peerMaxFrameSize: number): boolean {
+    if (version !== PROTOCOL_VERSION) {
+      this.log.warn(
+        { remote: this.remote, version },
+        `The RPC service at ${this.remote} speaks protocol version ${version}, this one ${PROTOCOL_VERSION}.`,
+      );
+      this.close(versionMismatch(PROTOCOL_VERSION, version));
+      return false;
+    }
+    if (peerMaxFrameSize < MIN_PEER_FRAME_SIZE) {
+      this.violation(`a maximum frame size of ${peerMaxFrameSize} bytes in its preamble`);
+      return false;
+    }
+    clearTimeout(this.connectTimer);
+    this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);
+    this.established = true;
+    this.queuedTells = 0;
+    this.writer.release();
+    this.resolveReady();
+    return true;
+  }
+
+  protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
+    if (kind !== REPLY && kind !== ERROR) {
+      this.violation(`a ${KIND_NAMES[kind]} frame, which only clients send`);
+      return;
+    }
+    const id = buf.readUInt32BE(start + 1);
+    const call = this.requests.get(id);
+    // Unknown: the ask timed out (or was never made); its late answer is dropped.
+    if (call === undefined) return;
+    this.requests.delete(id);
+    call.owner = null;
+    let value: unknown;
+    try {
+      value = this.ctx.codec.decode(buf, start + 5, end);
+    } catch (error) {
+      const what = call.method === null ? 'handshake' : `RPC method ${call.method.qualifiedName}`;
+      call.fail(
+        new RpcException(`Could not deserialize the ${kind === REPLY ? 'result' : 'error'} of ${what}.`, {
+          cause: error,
+        }),
+      );
+      return;
+    }
+    if (kind === REPLY) call.succeed(value);
+    else call.fail(value);
+  }
+
+  protected checkOpening(): void {
+    // The connect timer covers the opening of an outbound connection.
+  }
+
+  // ---- outbound ---------------------------------------------------------------------------------------------------
+
+  /** `AskOwner`: an ask settled elsewhere (timeout, service shutdown); its answer will be dropped. */
+  onAskSettled(ask: PendingAsk): void {
+    this.requests.delete(ask.requestId);
+  }
+
+  /** Number of asks and handshakes awaiting an answer. */
+  get pendingRequests(): number {
+    return this.requests.size;
+  }
+
+  /** The route number of a method of an endpoint, declared to the peer on first use; -1 when the table is full. */
+  route(system: string, endpointId: string, method: MethodInfo): number {
+    const key = `${system}\u0000${endpointId}\u0000${method.gateway}\u0000${method.name}`;
+    let id = this.routes.get(key);
+    if (id !== undefined) return id;
+    id = this.routes.size;
+    if (id >= MAX_ROUTES) return -1;
+    const frame = this.ctx.codec.encode([system, endpointId, method.gateway, method.name], HEADER_SIZE[DECLARE]!);
+    this.routes.set(key, id);
+    frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
+    frame[4] = DECLARE;
+    frame.writeUInt32BE(id, 5);
+    this.writer.push(frame);
+    return id;
+  }
+
+  /** Sends an ask; every failure goes to the ask, nothing is thrown. */
+  ask(ask: PendingAsk, route: number): void {
+    const method = ask.method!;
+    if (this.closed) {
+      ask.fail(unreachable(`ask ${method.qualifiedName}`, ask.recipient, this.closeReason));
+      return;
+    }
+    let frame: Buffer;
+    try {
+      frame = this.ctx.codec.encode(ask.fenced ? [ask.token, ask.args] : ask.args, HEADER_SIZE[ASK]!);
+    } catch (error) {
+      ask.fail(serializationFailure(method, error, ask.fenced));
+      return;
+    }
+    const size = frame.length - LENGTH_SIZE;
+    if (size > this.sendLimit) {
+      ask.fail(requestTooLarge(method.qualifiedName, size, this.sendLimit));
+      return;
+    }
+    const id = this.takeRequestId();
+    frame.writeUInt32BE(size, 0);
+    frame[4] = ASK;
+    frame.writeUInt32BE(id, 5);
+    frame.writeUInt32BE(route, 9);
+    frame[13] = ask.fenced ? FLAG_FENCED : 0;
+    // The arguments are on the wire now; do not keep (possibly large) values alive until the answer.
+    ask.args = null;
+    ask.owner = this;
+    ask.requestId = id;
+    this.requests.set(id, ask);
+    this.writer.push(frame);
+  }
+
+  /**
+   * Sends a tell.
+   * @throws RpcException when an argument cannot be serialized or the message is too large (as Flink's proxy does)
+   */
+  tell(envelope: Envelope, route: number): void {
+    const method = envelope.method!;
+    let frame: Buffer;
+    try {
+      frame = this.ctx.codec.encode(
+        envelope.fenced ? [envelope.token, envelope.args] : envelope.args,
+        HEADER_SIZE[TELL]!,
+      );
+    } catch (error) {
+      throw serializationFailure(method, error, envelope.fenced);
+    }
+    const size = frame.length - LENGTH_SIZE;
+    if (size > this.sendLimit) throw requestTooLarge(method.qualifiedName, size, this.sendLimit);
+    if (this.closed) {
+      this.log.debug(
+        { remote: this.remote, method: method.qualifiedName },
+        'Dropping a tell: the connection is closed.',
+      );
+      return;
+    }
+    frame.writeUInt32BE(size, 0);
+    frame[4] = TELL;
+    frame.writeUInt32BE(route, 5);
+    frame[9] = envelope.fenced ? FLAG_FENCED : 0;
+    if (!this.established) this.queuedTells++;
+    this.writer.push(frame);
+  }
+
+  /** Asks the peer whether `endpointId` exists and serves `gateway`; resolves with the handshake status. */
+  handshake(
+    system: string,
+    endpointId: string,
+    gateway: string,
+    recipient: string,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(this.closeReason);
+        return;
+      }
+      const call = new HandshakeCall(recipient, resolve, reject, timeoutMs);
+      const frame = this.ctx.codec.encode([system, endpointId, gateway], HEADER_SIZE[HANDSHAKE]!);
+      const id = this.takeRequestId();
+      frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
+      frame[4] = HANDSHAKE;
+      frame.writeUInt32BE(id, 5);
+      call.owner = this;
+      call.requestId = id;
+      this.requests.set(id, call);
+      this.writer.push(frame);
+    });
+  }
+
+  private takeRequestId(): number {
+    let id = this.nextId;
+    if (this.wrapped) while (this.requests.has(id) || id === 0) id = (id + 1) >>> 0;
+    const next = (id + 1) >>> 0;
+    if (next === 0) this.wrapped = true;
+    this.nextId = next;
+    return id;
+  }
+
+  // ---- closing ----------------------------------------------------------------------------------------------------
+
+  protected onClose(reason: unknown): void {
+    clearTimeout(this.connectTimer);
+    if (!this.established) this.rejectReady(reason);
+    const calls = [...this.requests.values()];
+    this.requests.clear();
+    if (calls.length > 0 || this.queuedTells > 0) {
+      this.log.warn(
+        { remote: this.remote, asks: calls.length, tells: this.queuedTells, reason: describe(reason) },
+        `The RPC connection to ${this.remote} is gone: failing ${calls.length} pending calls` +
+          (this.queuedTells > 0 ? `, dropping ${this.queuedTells} unsent tells.` : '.'),
+      );
+    }
+    for (const call of calls) {
+      call.owner = null;
+      call.fail(
+        call.method === null ? reason : unreachable(`ask ${call.method.qualifiedName}`, call.recipient, reason),
+      );
+    }
+  }
+}

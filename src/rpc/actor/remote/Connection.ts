@@ -1,0 +1,192 @@
+/**
+ * What both ends of a connection share: the socket, the frame reader and writer, the preamble, pings, liveness and
+ * closing. `ClientConnection` (outbound: sends calls) and `ServerConnection` (inbound: serves them) add the rest.
+ */
+
+import type { Socket } from 'node:net';
+import type { ResolvedRpcConfig } from '../../config.js';
+import type { Logger } from '../../logger.js';
+import type { TransportHost } from '../transport.js';
+import { FrameReader, type FrameSink } from './FrameReader.js';
+import { FrameWriter } from './FrameWriter.js';
+import { describe } from './failures.js';
+import { HEADER_SIZE, KIND_NAMES, LENGTH_SIZE, PING, PONG, preamble } from './protocol.js';
+import type { WireCodec } from './wireCodec.js';
+
+/** What connections get from their transport. */
+export interface ConnectionContext {
+  readonly config: ResolvedRpcConfig;
+  readonly log: Logger;
+  readonly codec: WireCodec;
+  readonly host: TransportHost;
+  readonly systemName: string;
+  /** The liveness clock: advanced by one every `tickMs` by the transport's single timer. */
+  readonly tick: number;
+  readonly tickMs: number;
+  /** Called once when a connection closes. */
+  onClosed(connection: Connection): void;
+}
+
+const PING_FRAME = Buffer.from([0, 0, 0, 1, PING]);
+const PONG_FRAME = Buffer.from([0, 0, 0, 1, PONG]);
+
+/** How long a gracefully closed socket may take to finish before it is destroyed. */
+const CLOSE_GRACE_MS = 250;
+
+export abstract class Connection implements FrameSink {
+  closed = false;
+  /** Why the connection closed (set once). */
+  closeReason: unknown;
+  /** Largest frame (after the length prefix) this side may send: the smaller of both sides' limits. */
+  sendLimit: number;
+  readonly writer: FrameWriter;
+  protected readonly reader: FrameReader;
+  protected readonly log: Logger;
+  /** Tick of the last complete frame received (or of the opening). */
+  protected lastActive: number;
+  private lastPing = Number.NEGATIVE_INFINITY;
+  /** True once the peer's preamble was accepted. */
+  protected established = false;
+  private readonly settled: Promise<void>;
+  private markSettled!: () => void;
+
+  constructor(
+    protected readonly ctx: ConnectionContext,
+    readonly socket: Socket,
+    /** `host:port` of the peer, for logs and errors. */
+    readonly remote: string,
+  ) {
+    this.log = ctx.log;
+    this.sendLimit = ctx.config.maxFrameSize;
+    this.lastActive = ctx.tick;
+    this.reader = new FrameReader(ctx.config.maxFrameSize, this);
+    this.writer = new FrameWriter(socket);
+    this.settled = new Promise((resolve) => {
+      this.markSettled = resolve;
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('error', (error) => this.close(error));
+    socket.on('close', () => {
+      this.close(new Error(`the connection to ${this.remote} was closed`));
+      this.markSettled();
+    });
+    // Each side announces itself at once: no waiting for the other, and a peer of another version still learns ours.
+    socket.write(preamble(ctx.config.maxFrameSize));
+  }
+
+  /** Resolves when the socket is fully closed. */
+  whenSettled(): Promise<void> {
+    return this.settled;
+  }
+
+  // ---- FrameSink ------------------------------------------------------------------------------------------------
+
+  abstract onPreamble(version: number, peerMaxFrameSize: number): boolean;
+
+  onFrame(buf: Buffer, start: number, end: number): void {
+    this.lastActive = this.ctx.tick;
+    const kind = buf[start]!;
+    const header = HEADER_SIZE[kind];
+    if (header === undefined || kind === 0 || end - start < header - LENGTH_SIZE) {
+      this.violation(
+        header === undefined || kind === 0
+          ? `a frame of unknown kind ${kind}`
+          : `a truncated ${KIND_NAMES[kind]} frame`,
+      );
+      return;
+    }
+    if (kind === PING) {
+      if (end - start !== 1) this.violation('a PING frame with a payload');
+      else this.writer.push(PONG_FRAME);
+    } else if (kind === PONG) {
+      if (end - start !== 1) this.violation('a PONG frame with a payload');
+    } else {
+      this.handleFrame(kind, buf, start, end);
+    }
+  }
+
+  onViolation(reason: string): void {
+    this.violation(reason);
+  }
+
+  /** Handles a frame of a kind other than PING/PONG whose fixed fields are present. */
+  protected abstract handleFrame(kind: number, buf: Buffer, start: number, end: number): void;
+
+  /** The peer broke the protocol: log it and drop the connection. */
+  protected violation(reason: string): void {
+    if (this.closed) return;
+    this.reader.stopped = true;
+    this.log.warn(
+      { remote: this.remote, reason },
+      `Closing the RPC connection with ${this.remote}: the peer sent ${reason}.`,
+    );
+    this.close(new Error(`protocol violation by ${this.remote}: ${reason}`));
+  }
+
+  // ---- liveness -------------------------------------------------------------------------------------------------
+
+  /**
+   * Called by the transport's timer: pings a peer that has been quiet for `pingInterval`, closes one that has been
+   * quiet (or stuck in the middle of a frame) for `idleTimeout`.
+   */
+  check(tick: number): void {
+    if (this.closed) return;
+    const quietMs = (tick - this.lastActive) * this.ctx.tickMs;
+    const { idleTimeout, pingInterval } = this.ctx.config;
+    if (!this.established) {
+      this.checkOpening(quietMs);
+      return;
+    }
+    if (quietMs >= idleTimeout) {
+      const what = this.reader.midFrame ? 'stalled in the middle of a frame' : 'sent nothing (not even a pong)';
+      this.log.warn(
+        { remote: this.remote, idleTimeout },
+        `Closing the RPC connection with ${this.remote}: the peer ${what} for ${idleTimeout} ms.`,
+      );
+      this.close(new Error(`the peer ${this.remote} ${what} for ${idleTimeout} ms`));
+      return;
+    }
+    if (quietMs >= pingInterval && (tick - this.lastPing) * this.ctx.tickMs >= pingInterval) {
+      this.lastPing = tick;
+      this.writer.push(PING_FRAME);
+    }
+  }
+
+  /** Liveness before the preamble exchange is complete. */
+  protected abstract checkOpening(quietMs: number): void;
+
+  // ---- closing ----------------------------------------------------------------------------------------------------
+
+  /**
+   * Closes the connection once. `graceful`: what is queued is written and the socket is ended (destroyed after a
+   * short grace); otherwise it is destroyed at once.
+   */
+  close(reason: unknown, graceful = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.reader.stopped = true;
+    const socket = this.socket;
+    if (graceful && !socket.destroyed) {
+      this.writer.flush();
+      this.writer.close();
+      socket.end();
+      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    } else {
+      this.writer.close();
+      socket.destroy();
+    }
+    this.log.debug({ remote: this.remote, reason: describe(reason) }, 'RPC connection closed.');
+    try {
+      this.onClose(reason);
+    } finally {
+      this.ctx.onClosed(this);
+    }
+  }
+
+  /** Fails what is pending on the connection. */
+  protected abstract onClose(reason: unknown): void;
+}
