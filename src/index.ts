@@ -5,14 +5,17 @@
  */
 
 import './rpc/actor/register.js';
+import './rpc/actor/remote/register.js';
 
 export {
   buildRpcAddress,
   formatHost,
   isValidEndpointId,
+  normalizeHost,
   parseRpcAddress,
   type RpcAddress,
   type RpcProtocol,
+  rpcAddressToHostAndPort,
 } from './rpc/address.js';
 export {
   DEFAULT_ASK_TIMEOUT,

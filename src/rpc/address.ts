@@ -4,6 +4,8 @@
  * - remote service: `rpc.tcp://<system>@<host>:<port>/<endpointId>` (`rpc.ssl.tcp://…` with TLS; IPv6 as `[::1]`)
  */
 
+import { isIPv6 } from 'node:net';
+
 /** The protocols of RPC addresses. */
 export type RpcProtocol = 'rpc' | 'rpc.tcp' | 'rpc.ssl.tcp';
 
@@ -41,10 +43,24 @@ export function parseRpcAddress(address: string): RpcAddress | undefined {
   return { protocol, system: m[2]!, host, port, endpointId: m[5]! };
 }
 
-/** Formats a host for an address: IPv6 in brackets, lower case. */
+/**
+ * Normalizes a host name or IP address (Flink's `NetUtils.unresolvedHostToNormalizedString`): trimmed, lower case,
+ * IPv6 without brackets and in its compressed form (`0:0:0:0:0:0:0:1` → `::1`). An empty string stays empty.
+ */
+export function normalizeHost(host: string): string {
+  let h = String(host).trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (isIPv6(h)) {
+    // The WHATWG URL parser prints IPv6 addresses in their canonical compressed form.
+    h = new URL(`http://[${h}]/`).hostname.slice(1, -1);
+  }
+  return h;
+}
+
+/** Formats a host for an address: normalized, IPv6 in brackets. */
 export function formatHost(host: string): string {
-  const h = host.trim().toLowerCase();
-  return h.includes(':') && !h.startsWith('[') ? `[${h}]` : h;
+  const h = normalizeHost(host);
+  return h.includes(':') ? `[${h}]` : h;
 }
 
 /** Builds the address prefix of a service; append an endpoint id to get an endpoint's address. */
@@ -69,4 +85,18 @@ export function buildRpcAddress(
 /** Endpoint ids become the last segment of an address: keep them unambiguous. */
 export function isValidEndpointId(id: string): boolean {
   return typeof id === 'string' && id.length > 0 && id.length <= 255 && /^[\w\-.:~+=,;!*'()$&@]+$/.test(id);
+}
+
+/**
+ * The host and port of a remote RPC address (Flink's `getInetSocketAddressFromRpcUrl`).
+ * @throws TypeError for a malformed or local (`rpc://…`) address
+ */
+export function rpcAddressToHostAndPort(address: string): { host: string; port: number } {
+  const parsed = parseRpcAddress(address);
+  if (parsed === undefined || parsed.host === undefined || parsed.port === undefined) {
+    throw new TypeError(
+      `Could not retrieve host and port from the RPC address ${String(address)}: not a remote address.`,
+    );
+  }
+  return { host: normalizeHost(parsed.host), port: parsed.port };
 }

@@ -20,6 +20,8 @@ export interface ConnectionContext {
   readonly codec: WireCodec;
   readonly host: TransportHost;
   readonly systemName: string;
+  /** `rpc.tcp://<system>@<host>:<port>/` of this service, for error messages. */
+  readonly addressPrefix: string;
   /** The liveness clock: advanced by one every `tickMs` by the transport's single timer. */
   readonly tick: number;
   readonly tickMs: number;

@@ -1,0 +1,70 @@
+/**
+ * What a gateway proxy to a remote endpoint delivers to. It is bound to the peer service, not to one socket: each
+ * call takes the peer's current connection from the pool, so after the connection died the next call dials again
+ * and a gateway keeps working once the peer is back at the same address.
+ */
+
+import { RpcException } from '../../errors.js';
+import type { MethodInfo } from '../../gateway.js';
+import { ASK, type Envelope } from '../messages.js';
+import type { PendingAsk } from '../PendingAsk.js';
+import type { RpcTarget } from '../proxy.js';
+import type { ClientConnection } from './ClientConnection.js';
+import { unreachable } from './failures.js';
+
+/** Where the target gets connections from (the transport's pool). */
+export interface ConnectionPool {
+  /** The open (or opening) connection to the peer service `key`, dialled if there is none; null once closed. */
+  connectionTo(key: string, host: string, port: number): ClientConnection | null;
+}
+
+export class RemoteTarget implements RpcTarget {
+  readonly inProcess = false;
+  private connection: ClientConnection | null = null;
+  /** Route numbers of this endpoint's methods on `connection` (they are per connection). */
+  private readonly routes = new Map<MethodInfo, number>();
+
+  constructor(
+    readonly address: string,
+    readonly hostname: string,
+    private readonly pool: ConnectionPool,
+    private readonly key: string,
+    private readonly port: number,
+    private readonly system: string,
+    private readonly endpointId: string,
+  ) {}
+
+  deliver(envelope: Envelope): void {
+    let connection = this.connection;
+    if (connection === null || connection.closed) {
+      connection = this.pool.connectionTo(this.key, this.hostname, this.port);
+      if (connection === null) {
+        const error = unreachable(envelope.describe(), this.address, new RpcException('The RpcService is closed.'));
+        if (envelope.kind === ASK) (envelope as PendingAsk).fail(error);
+        return;
+      }
+      this.connection = connection;
+      this.routes.clear();
+    }
+    const method = envelope.method!;
+    let route = this.routes.get(method);
+    if (route === undefined) {
+      route = connection.route(this.system, this.endpointId, method);
+      if (route < 0) {
+        const error = new RpcException(
+          `Cannot call ${method.qualifiedName} on ${this.address}: too many distinct remote methods on one connection.`,
+        );
+        if (envelope.kind === ASK) (envelope as PendingAsk).fail(error);
+        else throw error;
+        return;
+      }
+      this.routes.set(method, route);
+    }
+    if (envelope.kind === ASK) connection.ask(envelope as PendingAsk, route);
+    else connection.tell(envelope, route);
+  }
+
+  toString(): string {
+    return `RemoteTarget(${this.address})`;
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * An inbound connection: a remote service calls endpoints of this one. Every frame is checked (kind, fields,
+ * payload shape) before it reaches an endpoint, and a call is delivered only if the endpoint's declared gateways
+ * have the method (`EndpointServer.servedMethod`), whatever the peer claims. Lifecycle and fencing are then the
+ * endpoint's business, as for local calls; the answer comes back through an {@link InboundAsk}.
+ */
+
+import { RpcException } from '../../errors.js';
+import type { MethodInfo } from '../../gateway.js';
+import type { EndpointServer } from '../EndpointServer.js';
+import { ASK as ASK_MESSAGE, Envelope, type ReplySink, TELL as TELL_MESSAGE } from '../messages.js';
+import { Connection } from './Connection.js';
+import { methodRefused, resultTooLarge, unreachable } from './failures.js';
+import {
+  ASK,
+  DECLARE,
+  ERROR,
+  FLAG_FENCED,
+  HANDSHAKE,
+  HANDSHAKE_GATEWAY_NOT_SERVED,
+  HANDSHAKE_OK,
+  HANDSHAKE_UNKNOWN_ENDPOINT,
+  HANDSHAKE_UNKNOWN_SYSTEM,
+  HEADER_SIZE,
+  KIND_NAMES,
+  LENGTH_SIZE,
+  MAX_NAME_LENGTH,
+  MAX_ROUTES,
+  PROTOCOL_VERSION,
+  REPLY,
+  TELL,
+} from './protocol.js';
+
+/** A declared route: which method of which endpoint a route number names, and what it resolved to. */
+class Route {
+  /** The endpoint server the method was looked up on (re-checked on every call: endpoints come and go). */
+  server: EndpointServer | undefined = undefined;
+  info: MethodInfo | undefined = undefined;
+  constructor(
+    readonly foreign: boolean,
+    readonly endpointId: string,
+    readonly gateway: string,
+    readonly method: string,
+    readonly address: string,
+  ) {}
+}
+
+/** The reply side of an ask that came over the network: answers travel back on the connection it came from. */
+export class InboundAsk extends Envelope implements ReplySink {
+  private done = false;
+
+  constructor(
+    method: MethodInfo,
+    args: unknown[],
+    token: unknown,
+    fenced: boolean,
+    private readonly connection: ServerConnection,
+    private readonly requestId: number,
+  ) {
+    super(ASK_MESSAGE, method, args, null, token, fenced, null);
+    this.reply = this;
+  }
+
+  succeed(value: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.args = null;
+    this.connection.sendResult(this.requestId, this.method!, value);
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.args = null;
+    this.connection.sendError(this.requestId, error);
+  }
+}
+
+/** A plain copy of an error that the codec could not serialize: name, message, stack and the cause chain. */
+function plainError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : String(error);
+  const copy = new Error(error.message);
+  copy.name = error.name;
+  copy.stack = error.stack;
+  if (error.cause !== undefined && depth < 8) copy.cause = plainError(error.cause, depth + 1);
+  return copy;
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH;
+}
+
+export class ServerConnection extends Connection {
+  private readonly routes: Route[] = [];
+
+  // ---- opening ----------------------------------------------------------------------------------------------------
+
+  onPreamble(version: number, peerMaxFrameSize: number): boolean {
+    if (version !== PROTOCOL_VERSION) {
+      this.log.warn(
+        { remote: this.remote, version },
+        `Refusing the RPC connection from ${this.remote}: it speaks protocol version ${version}, this service ` +
+          `${PROTOCOL_VERSION}.`,
+      );
+      // Graceful: our preamble (already queued) tells the peer which version we speak.
+      this.close(new Error(`protocol version ${version} of ${this.remote} is not supported`), true);
+      return false;
+    }
+    this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);
+    this.established = true;
+    return true;
+  }
+
+  protected checkOpening(quietMs: number): void {
+    const timeout = this.ctx.config.handshakeTimeout;
+    if (quietMs >= timeout) {
+      this.log.warn(
+        { remote: this.remote, handshakeTimeout: timeout },
+        `Closing the RPC connection from ${this.remote}: no preamble within the handshake timeout of ${timeout} ms.`,
+      );
+      this.close(new Error(`no preamble from ${this.remote} within ${timeout} ms`));
+    }
+  }
+
+  // ---- frames -----------------------------------------------------------------------------------------------------
+
+  protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
+    switch (kind) {
+      case ASK:
+        this.onAsk(buf, start, end);
+        return;
+      case TELL:
+        this.onTell(buf, start, end);
+        return;
+      case DECLARE:
+        this.onDeclare(buf, start, end);
+        return;
+      case HANDSHAKE:
+        this.onHandshake(buf, start, end);
+        return;
+      default:
+        this.violation(`a ${KIND_NAMES[kind]} frame, which only servers send`);
+    }
+  }
+
+  private onHandshake(buf: Buffer, start: number, end: number): void {
+    const id = buf.readUInt32BE(start + 1);
+    const payload = this.decodeControl(buf, start + 5, end, 3);
+    if (payload === undefined) return;
+    const [system, endpointId, gateway] = payload;
+    let status = HANDSHAKE_OK;
+    if (system !== this.ctx.systemName) {
+      status = HANDSHAKE_UNKNOWN_SYSTEM;
+    } else {
+      const server = this.ctx.host.lookupServer(endpointId!);
+      if (server === undefined) status = HANDSHAKE_UNKNOWN_ENDPOINT;
+      else if (server.servedGateway(gateway!) === undefined) status = HANDSHAKE_GATEWAY_NOT_SERVED;
+    }
+    this.sendFrame(REPLY, id, this.ctx.codec.encode(status, HEADER_SIZE[REPLY]!));
+  }
+
+  private onDeclare(buf: Buffer, start: number, end: number): void {
+    const id = buf.readUInt32BE(start + 1);
+    if (id !== this.routes.length || id >= MAX_ROUTES) {
+      this.violation(`a DECLARE of route ${id} where route ${this.routes.length} was next (at most ${MAX_ROUTES})`);
+      return;
+    }
+    const payload = this.decodeControl(buf, start + 5, end, 4);
+    if (payload === undefined) return;
+    const [system, endpointId, gateway, method] = payload as [string, string, string, string];
+    const foreign = system !== this.ctx.systemName;
+    this.routes.push(new Route(foreign, endpointId, gateway, method, this.ctx.addressPrefix + endpointId));
+  }
+
+  /** Decodes the payload of a control frame: an array of `count` short non-empty strings, or a protocol violation. */
+  private decodeControl(buf: Buffer, start: number, end: number, count: number): string[] | undefined {
+    let value: unknown;
+    try {
+      value = this.ctx.codec.decode(buf, start, end);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || value.length !== count || !value.every(isName)) {
+      this.violation(`a malformed ${count === 3 ? 'HANDSHAKE' : 'DECLARE'} payload`);
+      return undefined;
+    }
+    return value as string[];
+  }
+
+  /** The route of a call, or a protocol violation. */
+  private routeOf(id: number): Route | undefined {
+    const route = this.routes[id];
+    if (route === undefined) this.violation(`a call on undeclared route ${id}`);
+    return route;
+  }
+
+  /** The live endpoint behind a route, refreshing the method lookup when the endpoint changed. */
+  private resolve(route: Route): EndpointServer | undefined {
+    if (route.foreign) return undefined;
+    const server = this.ctx.host.lookupServer(route.endpointId);
+    if (server !== route.server) {
+      route.server = server;
+      route.info = server?.servedMethod(route.gateway, route.method);
+    }
+    return server;
+  }
+
+  /**
+   * Decodes the arguments (and token) of a call into `this.args`/`this.token`; returns false (after answering or
+   * logging through `refuse`) when they are not well-formed.
+   */
+  private decodeCall(buf: Buffer, start: number, end: number, fenced: boolean, method: MethodInfo): string | null {
+    let value: unknown;
+    try {
+      value = this.ctx.codec.decode(buf, start, end);
+    } catch (error) {
+      return `Could not deserialize the arguments of method ${method.qualifiedName}: ${(error as Error).message}`;
+    }
+    if (fenced) {
+      if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[1])) {
+        return `Malformed fenced arguments of method ${method.qualifiedName}.`;
+      }
+      this.callToken = value[0];
+      this.callArgs = value[1] as unknown[];
+    } else {
+      if (!Array.isArray(value)) return `Malformed arguments of method ${method.qualifiedName}.`;
+      this.callToken = undefined;
+      this.callArgs = value;
+    }
+    return null;
+  }
+
+  private callArgs: unknown[] = [];
+  private callToken: unknown;
+
+  private onAsk(buf: Buffer, start: number, end: number): void {
+    const id = buf.readUInt32BE(start + 1);
+    const route = this.routeOf(buf.readUInt32BE(start + 5));
+    if (route === undefined) return;
+    const fenced = (buf[start + 9]! & FLAG_FENCED) !== 0;
+    const server = this.resolve(route);
+    if (server === undefined) {
+      this.sendError(id, unreachable(`ask ${route.gateway}.${route.method}`, route.address));
+      return;
+    }
+    const info = route.info;
+    if (info === undefined) {
+      this.sendError(id, methodRefused(route.gateway, route.method, route.address));
+      return;
+    }
+    const problem = this.decodeCall(buf, start + 10, end, fenced, info);
+    if (problem !== null) {
+      this.sendError(id, new RpcException(problem));
+      return;
+    }
+    server.deliver(new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id));
+  }
+
+  private onTell(buf: Buffer, start: number, end: number): void {
+    const route = this.routeOf(buf.readUInt32BE(start + 1));
+    if (route === undefined) return;
+    const fenced = (buf[start + 5]! & FLAG_FENCED) !== 0;
+    const server = this.resolve(route);
+    const info = route.info;
+    if (server === undefined || info === undefined) {
+      const error =
+        server === undefined
+          ? unreachable(`tell ${route.gateway}.${route.method}`, route.address)
+          : methodRefused(route.gateway, route.method, route.address);
+      this.log.debug({ remote: this.remote, err: error }, 'Dropping a fire-and-forget message.');
+      return;
+    }
+    const problem = this.decodeCall(buf, start + 6, end, fenced, info);
+    if (problem !== null) {
+      this.log.warn({ remote: this.remote, reason: problem }, 'Dropping a fire-and-forget message.');
+      return;
+    }
+    server.deliver(new Envelope(TELL_MESSAGE, info, this.callArgs, null, this.callToken, fenced, null));
+  }
+
+  // ---- answers ----------------------------------------------------------------------------------------------------
+
+  /** Sends the result of an ask, or the reason it cannot be sent. */
+  sendResult(id: number, method: MethodInfo, value: unknown): void {
+    if (this.closed) return;
+    let frame: Buffer;
+    try {
+      frame = this.ctx.codec.encode(value, HEADER_SIZE[REPLY]!);
+    } catch (error) {
+      this.sendError(
+        id,
+        new RpcException(`Failed to serialize the result for RPC call : ${method.qualifiedName}.`, { cause: error }),
+      );
+      return;
+    }
+    const size = frame.length - LENGTH_SIZE;
+    if (size > this.sendLimit) {
+      this.sendError(id, resultTooLarge(method.qualifiedName, size, this.sendLimit));
+      return;
+    }
+    this.sendFrame(REPLY, id, frame);
+  }
+
+  /** Sends the failure of an ask. An error the codec cannot carry goes as a plain copy (name, message, stack). */
+  sendError(id: number, error: unknown): void {
+    if (this.closed) return;
+    const codec = this.ctx.codec;
+    const header = HEADER_SIZE[ERROR]!;
+    let frame: Buffer;
+    try {
+      frame = codec.encode(error, header);
+    } catch {
+      frame = codec.encode(plainError(error), header);
+    }
+    if (frame.length - LENGTH_SIZE > this.sendLimit) {
+      // A giant error (a huge message or stack): keep what identifies it.
+      const e = error instanceof Error ? error : new Error(String(error));
+      const copy = new RpcException(`${e.name}: ${e.message}`.slice(0, 4096));
+      frame = codec.encode(copy, header);
+    }
+    this.sendFrame(ERROR, id, frame);
+  }
+
+  private sendFrame(kind: number, id: number, frame: Buffer): void {
+    frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
+    frame[4] = kind;
+    frame.writeUInt32BE(id, 5);
+    this.writer.push(frame);
+  }
+
+  protected onClose(): void {
+    this.routes.length = 0;
+  }
+}
