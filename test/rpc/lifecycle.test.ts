@@ -224,3 +224,22 @@ describe('endpoint lifecycle: created → started → terminating → terminated
     expect(endpoint.calls).toEqual(['onStart running=true', 'onStop running=true']);
   });
 });
+
+describe('gateways bound to a terminated endpoint', () => {
+  it('stay bound to it: after the id is reused, an old proxy reaches nobody (as a Pekko ActorRef would)', async () => {
+    const service = await localService();
+    try {
+      const first = new HelloEndpoint(service, 'reused');
+      first.start();
+      const old = await service.connect(first.getAddress(), HelloGateway);
+      await first.closeAsync();
+      const second = new HelloEndpoint(service, 'reused');
+      second.start();
+      await expect(old.hello('x')).rejects.toBeInstanceOf(RecipientUnreachableException);
+      const fresh = await service.connect(second.getAddress(), HelloGateway);
+      await expect(fresh.hello('x')).resolves.toBe('hello x');
+    } finally {
+      await service.closeAsync();
+    }
+  });
+});
