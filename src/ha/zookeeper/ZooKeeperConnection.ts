@@ -91,6 +91,8 @@ export class ZooKeeperConnection {
   private lastAnsweredAt = 0;
   private lastProbeAt = 0;
   private probeInFlight = false;
+  /** When the current connection attempt began (or the connection was lost); reset when one succeeds. */
+  private attemptSince = Date.now();
   private readonly logger: Logger;
 
   private constructor(private readonly options: ZooKeeperConnectionOptions) {
@@ -246,6 +248,9 @@ export class ZooKeeperConnection {
         resolve();
       });
     });
+    // Half the session timeout without an answer means suspended; checking at 1/8 keeps the decision well before the
+    // server could expire the session (after a full timeout without hearing from us).
+    this.watchdog = setInterval(() => this.checkLiveness(), Math.max(10, Math.floor(this.options.sessionTimeout / 8)));
     this.newClient();
     try {
       await connected;
@@ -253,9 +258,6 @@ export class ZooKeeperConnection {
       await this.close();
       throw error;
     }
-    // Half the session timeout without an answer means suspended; checking at 1/8 keeps the decision well before the
-    // server could expire the session (after a full timeout without hearing from us).
-    this.watchdog = setInterval(() => this.checkLiveness(), Math.max(10, Math.floor(this.getSessionTimeout() / 8)));
   }
 
   private newClient(): void {
@@ -279,12 +281,14 @@ export class ZooKeeperConnection {
       this.probeInFlight = false;
       this.setConnected(true);
     } else if (state === State.DISCONNECTED) {
+      this.attemptSince = Date.now();
       this.setConnected(false);
     } else if (state === State.EXPIRED) {
       this.logger.warn({ session: this.sessionNumber }, 'ZooKeeper session expired; starting a new session.');
       this.setConnected(false);
       this.client = null;
       stopClient(client);
+      this.attemptSince = Date.now();
       this.newClient();
     } else if (state === State.AUTH_FAILED) {
       this.logger.error('ZooKeeper authentication failed.');
@@ -309,13 +313,24 @@ export class ZooKeeperConnection {
 
   private checkLiveness(): void {
     const client = this.client;
-    if (client === null || this.closing || client.getState() !== State.SYNC_CONNECTED) return;
+    if (client === null || this.closing) return;
     const sessionTimeout = this.getSessionTimeout();
     const now = Date.now();
+    if (client.getState() !== State.SYNC_CONNECTED) {
+      // nzc stops its connect timer once TCP connects, then waits for the handshake forever; a server that is still
+      // starting sometimes accepts and never answers. Drop such an attempt so that nzc makes a new one.
+      if (now - this.attemptSince > sessionTimeout / 3) {
+        this.logger.debug('ZooKeeper connection attempt stalled; retrying.');
+        this.attemptSince = now;
+        dropConnection(client);
+      }
+      return;
+    }
     if (this.connected && now - this.lastAnsweredAt > sessionTimeout / 2) {
       this.logger.warn({ silentMs: now - this.lastAnsweredAt }, 'ZooKeeper stopped answering; reconnecting.');
       this.setConnected(false);
       this.probeInFlight = false;
+      this.attemptSince = now;
       dropConnection(client);
       return;
     }

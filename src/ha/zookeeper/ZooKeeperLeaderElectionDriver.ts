@@ -13,14 +13,16 @@ import type { Event } from 'node-zookeeper-client';
 import type { Logger } from '../../rpc/logger.js';
 import type { LeaderElectionDriver, LeaderElectionDriverListener } from '../drivers.js';
 import { LeaderElectionException, toError } from '../errors.js';
-import { decodeLeaderInformation, type LeaderInformation } from '../LeaderInformation.js';
+import { decodeLeaderInformation, type LeaderInformation, sameLeaderInformation } from '../LeaderInformation.js';
 import { SerialExecutor } from '../SerialExecutor.js';
 import { deleteLeaderInformationGuarded, writeLeaderInformationGuarded } from './leaderInformationStore.js';
 import { type ComponentPaths, latchPrefix, sortLatches } from './paths.js';
 import {
   type ConnectionState,
   CreateMode,
+  Exception,
   isConnectionProblem,
+  isZooKeeperError,
   type ZooKeeperConnection,
 } from './ZooKeeperConnection.js';
 
@@ -38,6 +40,8 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
   private readonly contenderId = randomUUID();
   private latch: Latch | null = null;
   private leaderSessionId: string | null = null;
+  /** What this driver wrote last during the current leadership: the baseline for noticing outside changes. */
+  private lastWritten: LeaderInformation | null = null;
   /** Bumped on every connection state change: an evaluation that spans one is stale and discarded. */
   private epoch = 0;
   private evaluationQueued = false;
@@ -64,7 +68,9 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     return this.queue.submit(async () => {
       const latch = this.latch;
       if (!this.hasLeadership() || latch === null) return false;
-      return writeLeaderInformationGuarded(this.connection, latch.path, this.paths.connectionInfo, info);
+      const written = await writeLeaderInformationGuarded(this.connection, latch.path, this.paths.connectionInfo, info);
+      if (written) this.lastWritten = info;
+      return written;
     });
   }
 
@@ -72,6 +78,7 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     return this.queue.submit(async () => {
       const latch = this.latch;
       if (!this.hasLeadership() || latch === null) return;
+      this.lastWritten = null;
       await deleteLeaderInformationGuarded(this.connection, latch.path, this.paths.connectionInfo);
     });
   }
@@ -103,6 +110,7 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     if (this.leaderSessionId === null) return;
     this.logger.info({ reason, sessionId: this.leaderSessionId }, 'ZooKeeper leadership lost.');
     this.leaderSessionId = null;
+    this.lastWritten = null;
     this.listener.onRevokeLeadership();
   }
 
@@ -137,9 +145,22 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     this.logger.debug({ reason }, 'Evaluating ZooKeeper leader election.');
 
     if (this.latch !== null && this.latch.session !== connection.session) this.latch = null;
-    await connection.mkdirp(this.paths.latchDir);
-    if (stale()) return;
-    let children = await connection.getChildren(this.paths.latchDir);
+    if (this.latch === null) {
+      // Only when joining: on the hot path of a failover every round trip counts.
+      await connection.mkdirp(this.paths.latchDir);
+      if (stale()) return;
+    }
+    let children: string[];
+    try {
+      children = await connection.getChildren(this.paths.latchDir);
+    } catch (error) {
+      if (!isZooKeeperError(error, Exception.NO_NODE)) throw error;
+      // The directory was removed (a cleanup): our node went with it, so join again from scratch.
+      this.loseLeadership('latch directory deleted');
+      this.latch = null;
+      this.scheduleEvaluation('rejoin');
+      return;
+    }
     if (stale()) return;
 
     if (this.latch === null) {
@@ -199,7 +220,11 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     await this.reportLeaderInformation(epoch);
   }
 
-  /** While leading: reads (and watches) the connection info so the service can restore it if it changed. */
+  /**
+   * While leading: reads (and watches) the connection info, and reports it if it differs from what this driver wrote,
+   * so the service can restore it. Reads and writes share the queue, so a difference is a change made by someone else
+   * (before the first write there is nothing to protect: the predecessor's information is expected there).
+   */
   private async reportLeaderInformation(epoch: number): Promise<void> {
     const path = this.paths.connectionInfo;
     const node = await this.connection.getData(path, this.watcher);
@@ -207,13 +232,13 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
       this.scheduleEvaluation('connection info appeared');
       return;
     }
-    if (this.closed || this.epoch !== epoch || this.leaderSessionId === null) return;
+    if (this.closed || this.epoch !== epoch || this.leaderSessionId === null || this.lastWritten === null) return;
     let info: LeaderInformation | null = null;
     try {
       info = decodeLeaderInformation(node?.data);
     } catch (error) {
       this.logger.warn({ err: error, path }, 'Unreadable leader information.');
     }
-    this.listener.onLeaderInformationChange(info);
+    if (!sameLeaderInformation(info, this.lastWritten)) this.listener.onLeaderInformationChange(info);
   }
 }
