@@ -70,6 +70,7 @@ export function formatTable(results: readonly Result[], systems: readonly System
   const label = (id: string) => systems.find((s) => s.id === id)?.label ?? id;
   const rows: string[][] = [['workload', 'system', 'throughput', 'p50 µs', 'p99 µs', '× raw', 'p50 × raw']];
   const unavailable = new Map<string, string>();
+  const errors: string[] = [];
   for (const r of results) {
     if (r.status === 'unavailable') {
       unavailable.set(r.system, r.error ?? 'unknown reason');
@@ -77,7 +78,9 @@ export function formatTable(results: readonly Result[], systems: readonly System
     }
     const name = workloadName(r.workload, r.concurrency);
     if (r.status === 'error') {
-      rows.push([name, label(r.system), `error: ${r.error ?? ''}`.slice(0, 100)]);
+      // The message goes below the table, so that one long error does not widen every row.
+      errors.push(`[${errors.length + 1}] ${label(r.system)}, ${name}: ${r.error ?? 'unknown error'}`);
+      rows.push([name, label(r.system), `error [${errors.length}]`]);
       continue;
     }
     rows.push([
@@ -91,6 +94,7 @@ export function formatTable(results: readonly Result[], systems: readonly System
     ]);
   }
   let text = table(rows, [false, false, true, true, true, true, true]);
+  for (const error of errors) text += `\n${error}`;
   for (const [system, reason] of unavailable) text += `\n${label(system)}: not available (${reason})`;
   return text;
 }
@@ -161,7 +165,7 @@ export function buildJson(
   results: readonly Result[],
   systems: readonly SystemStatus[],
   targets: readonly TargetCheck[],
-  options: { quick: boolean; timing: BenchTiming },
+  options: { quick: boolean; timing: BenchTiming; rounds: number },
 ): object {
   return {
     date: new Date().toISOString(),
@@ -171,10 +175,12 @@ export function buildJson(
     cpuCount: cpus().length,
     quick: options.quick,
     timing: options.timing,
+    rounds: options.rounds,
     method:
       'client and server in separate processes on 127.0.0.1 (a fresh client process per system); echo: closed loop ' +
       'with N calls in flight, warm-up then a fixed window; tell: bursts of 512 until the window ends, then one ' +
-      'count ask (rate = tells / time until it returns); buffers: sequential echo of random bytes, MB/s counted once',
+      'count ask (rate = tells / time until it returns); buffers: sequential echo of random bytes, MB/s counted once; ' +
+      'with several rounds (passes over all systems, alternating order) each row is its best pass',
     systems,
     results,
     targets,

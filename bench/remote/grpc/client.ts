@@ -49,7 +49,8 @@ export const connect: ConnectFn = async ({ port }) => {
       else await new Promise((resolve) => setImmediate(resolve));
     },
     count: async () => {
-      if (tellStream === undefined) return unary<number>(echoService.count, null);
+      // grpc-js refuses a unary call whose request message is falsy ("Received no request message").
+      if (tellStream === undefined) return unary<number>(echoService.count, {});
       const response = tellResponse!;
       tellStream.end();
       tellStream = undefined;

@@ -17,9 +17,10 @@ export const unpackr = new Unpackr();
 
 /**
  * How queued frames leave: all writes of one tick are coalesced, because one `socket.write` per message costs a
- * syscall each. Measured on this harness (2 cores, 256 in flight; see bench/remote/README.md): concatenating into one
- * buffer and flushing in `process.nextTick` was the fastest; `cork`/`uncork` (which becomes a writev) and
- * `setImmediate` flushes were slower. `RAW_FLUSH` selects another mode to repeat that measurement.
+ * syscall each (measured: ~3× fewer pipelined asks and 4–8× fewer tells per second). Of the coalescing variants,
+ * one concatenated buffer flushed in `process.nextTick` measured best: `setImmediate` adds ~10 µs to p50 at 1 in
+ * flight (it waits for the next loop turn) and `cork`/`uncork` (a writev of header + body pairs) was slower at 16
+ * and 256 in flight. Numbers in bench/remote/README.md; `RAW_FLUSH=<mode>` repeats the measurement.
  */
 type FlushMode = 'concat-tick' | 'concat-immediate' | 'cork-tick' | 'cork-immediate' | 'each';
 const FLUSH_MODE = (process.env.RAW_FLUSH ?? 'concat-tick') as FlushMode;
