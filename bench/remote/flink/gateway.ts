@@ -21,7 +21,7 @@ export const EchoGateway = gateway<EchoGateway>('EchoGateway', {
 });
 
 export class EchoEndpoint extends RpcEndpoint implements EchoGateway {
-  static override readonly gateways = [EchoGateway];
+  static readonly gateways = [EchoGateway];
   private tells = 0;
 
   constructor(rpcService: RpcService) {
