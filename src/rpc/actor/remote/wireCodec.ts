@@ -1,30 +1,39 @@
 /**
- * What the transport needs from the value codec: encode a value behind room for a frame header, decode a value from
- * a slice of a frame. One instance per transport (encoders keep a slab; they are not shared between services).
+ * What the transport needs from the value codec (`codec.ts`): encode a value behind room for a frame header, decode
+ * a value from a slice of a frame. One instance per transport: encoders keep a slab and are not shared.
  */
 
-import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+import { ValueCodec } from './codec.js';
 
 export interface WireCodec {
   /**
    * Encodes `value` after `reserve` free bytes (the frame header goes there). The result belongs to the caller and
-   * is never written again by the codec.
-   * @throws an error naming the path of the part that cannot be serialized
+   * is never written again by the codec; consecutive results usually lie back to back in memory.
+   * @throws SerializationError naming the path of the part that cannot be serialized
    */
   encode(value: unknown, reserve: number): Buffer;
   /**
    * Decodes exactly one value from `buf[start, end)`.
-   * @throws when the bytes are not exactly one valid value
+   * @throws DeserializationError when the bytes are not exactly one valid value
    */
   decode(buf: Buffer, start: number, end: number): unknown;
 }
 
+/** Frames at least this large that fill a buffer of their own are decoded without copying their binaries. */
+const OWN_FRAME_MIN = 64 * 1024;
+
 /** Creates the codec of one transport. */
 export function createWireCodec(): WireCodec {
-  const packr = new Packr({ moreTypes: true, useRecords: false, structuredClone: false });
-  const unpackr = new Unpackr({ moreTypes: true, useRecords: false, structuredClone: false });
+  const codec = new ValueCodec();
+  // Binaries of a large frame are handed out as views of the frame: the reader assembled it into a buffer of its
+  // own that nothing else uses or reuses, so no copy of (say) 8 MiB is needed. Small frames are views of socket
+  // chunks, where a view would pin the whole chunk: those binaries are copied.
+  const viewing = new ValueCodec({ copyBuffers: false });
   return {
-    encode: (value, reserve) => packr.pack(value, RESERVE_START_SPACE | reserve) as Buffer,
-    decode: (buf, start, end) => unpackr.unpack(buf.subarray(start, end)),
+    encode: (value, reserve) => codec.encode(value, reserve),
+    decode: (buf, start, end) =>
+      start <= 16 && end === buf.length && end >= OWN_FRAME_MIN
+        ? viewing.decode(buf, start, end)
+        : codec.decode(buf, start, end),
   };
 }
