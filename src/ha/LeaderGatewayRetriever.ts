@@ -5,13 +5,13 @@
 
 import type { FencedRpcGateway, GatewayDescriptor } from '../rpc/gateway.js';
 import { getDefaultLogger, type Logger } from '../rpc/logger.js';
-import type { RpcService } from '../rpc/RpcService.js';
+import type { FencingTokenOf, RpcService } from '../rpc/RpcService.js';
 import type { LeaderInformation } from './LeaderInformation.js';
 import type { LeaderRetrievalListener, LeaderRetrievalService } from './LeaderRetrieval.js';
 
 /** Options of {@link LeaderGatewayRetriever}. */
 export interface LeaderGatewayRetrieverOptions<F> {
-  /** Turns a leader session id into the gateway's fencing token. Default: the session id itself (`F` = string). */
+  /** Turns a leader session id into the gateway's fencing token. Default: the session id itself (a string token). */
   toFencingToken?: (sessionId: string) => F;
   /** First delay before retrying a failed connect to the current leader; doubles up to `maxRetryDelayMs`. Default 50. */
   retryDelayMs?: number;
@@ -48,7 +48,7 @@ interface Waiter<G> {
  * const gateway = await rm.getGateway(10_000);   // waits for a leader
  * ```
  */
-export class LeaderGatewayRetriever<G extends FencedRpcGateway<F>, F = string> implements LeaderRetrievalListener {
+export class LeaderGatewayRetriever<G extends FencedRpcGateway<unknown>> implements LeaderRetrievalListener {
   private retrieval: LeaderRetrievalService | null = null;
   private leader: LeaderInformation | null = null;
   private gateway: G | null = null;
@@ -58,15 +58,15 @@ export class LeaderGatewayRetriever<G extends FencedRpcGateway<F>, F = string> i
   private closed = false;
   private readonly waiters = new Set<Waiter<G>>();
   private readonly listeners = new Set<LeaderGatewayListener<G>>();
-  private readonly toFencingToken: (sessionId: string) => F;
+  private readonly toFencingToken: (sessionId: string) => FencingTokenOf<G>;
   private readonly logger: Logger;
 
   constructor(
     private readonly rpcService: RpcService,
     private readonly descriptor: GatewayDescriptor<G>,
-    private readonly options: LeaderGatewayRetrieverOptions<F> = {},
+    private readonly options: LeaderGatewayRetrieverOptions<FencingTokenOf<G>> = {},
   ) {
-    this.toFencingToken = options.toFencingToken ?? ((sessionId) => sessionId as unknown as F);
+    this.toFencingToken = options.toFencingToken ?? ((sessionId) => sessionId as FencingTokenOf<G>);
     this.logger = (options.logger ?? getDefaultLogger()).child({ gatewayRetriever: descriptor.name });
   }
 
@@ -148,7 +148,7 @@ export class LeaderGatewayRetriever<G extends FencedRpcGateway<F>, F = string> i
 
   private connect(leader: LeaderInformation, generation: number, retryDelayMs: number): void {
     const token = this.toFencingToken(leader.sessionId);
-    this.rpcService.connect<F, G>(leader.address, token, this.descriptor).then(
+    this.rpcService.connect<G>(leader.address, token, this.descriptor).then(
       (gateway) => {
         if (generation !== this.generation) {
           this.logger.debug({ address: leader.address }, 'Discarding the connection to a superseded leader.');

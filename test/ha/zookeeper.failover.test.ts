@@ -66,79 +66,93 @@ function byName(contenders: ContenderProcess[], name: string): ContenderProcess 
 }
 
 describe('ZooKeeper failover across processes', () => {
-  it(`SIGKILL of the leader: a new leader within session timeout + 1 s, seen by retrieval (${ROUNDS} rounds)`, async () => {
-    const { contenders, listener, spawnContender } = await startCluster();
-    const grantTimes: number[] = [];
-    const retrievalTimes: number[] = [];
-    let leader = await currentLeader(contenders, 0);
-    for (let round = 1; round <= ROUNDS; round++) {
-      const victim = byName(contenders, leader.name);
-      const killedAt = Date.now();
-      victim.kill('SIGKILL');
-      await victim.exited;
-      contenders.splice(contenders.indexOf(victim), 1);
+  it(
+    `SIGKILL of the leader: a new leader within session timeout + 1 s, seen by retrieval (${ROUNDS} rounds)`,
+    async () => {
+      const { contenders, listener, spawnContender } = await startCluster();
+      const grantTimes: number[] = [];
+      const retrievalTimes: number[] = [];
+      let leader = await currentLeader(contenders, 0);
+      for (let round = 1; round <= ROUNDS; round++) {
+        const victim = byName(contenders, leader.name);
+        const killedAt = Date.now();
+        victim.kill('SIGKILL');
+        await victim.exited;
+        contenders.splice(contenders.indexOf(victim), 1);
 
-      const granted = await eventually(
-        'a grant after the kill',
-        () => contenders.map((c) => c.find('granted', killedAt)).find((m) => m !== undefined),
-        TEST_SESSION_TIMEOUT_MS + 5_000,
+        const granted = await eventually(
+          'a grant after the kill',
+          () => contenders.map((c) => c.find('granted', killedAt)).find((m) => m !== undefined),
+          TEST_SESSION_TIMEOUT_MS + 5_000,
+        );
+        const successor = await currentLeader(contenders, killedAt);
+        expect(successor.sessionId).toBe(granted.sessionId);
+        expect(successor.sessionId).not.toBe(leader.sessionId);
+        await listener.waitForLeader(successor.address!, successor.sessionId!);
+        const grantMs = granted.at - killedAt;
+        const retrievalMs = listener.timeOf(successor.address!, successor.sessionId!)! - killedAt;
+        grantTimes.push(grantMs);
+        retrievalTimes.push(retrievalMs);
+        console.log(
+          `[failover] SIGKILL round ${round}: new leader after ${grantMs} ms, retrieval after ${retrievalMs} ms`,
+        );
+        expect(grantMs).toBeLessThan(TEST_SESSION_TIMEOUT_MS + 1_000);
+
+        // Exactly one process leads; the others still follow.
+        expect(contenders.filter((c) => c.confirmedSession() !== undefined).map((c) => c.name)).toEqual([
+          successor.name,
+        ]);
+        leader = successor;
+        const replacement = spawnContender();
+        contenders.push(replacement);
+        await replacement.waitFor('ready');
+      }
+      console.log(
+        `[failover] SIGKILL (session timeout ${TEST_SESSION_TIMEOUT_MS} ms): median new leader ${median(grantTimes)} ms, ` +
+          `median retrieval ${median(retrievalTimes)} ms over ${ROUNDS} rounds`,
       );
-      const successor = await currentLeader(contenders, killedAt);
-      expect(successor.sessionId).toBe(granted.sessionId);
-      expect(successor.sessionId).not.toBe(leader.sessionId);
-      await listener.waitForLeader(successor.address!, successor.sessionId!);
-      const grantMs = granted.at - killedAt;
-      const retrievalMs = listener.timeOf(successor.address!, successor.sessionId!)! - killedAt;
-      grantTimes.push(grantMs);
-      retrievalTimes.push(retrievalMs);
-      console.log(`[failover] SIGKILL round ${round}: new leader after ${grantMs} ms, retrieval after ${retrievalMs} ms`);
-      expect(grantMs).toBeLessThan(TEST_SESSION_TIMEOUT_MS + 1_000);
+      for (const c of contenders) expect(c.errors()).toEqual([]);
+    },
+    60_000 + ROUNDS * 10_000,
+  );
 
-      // Exactly one process leads; the others still follow.
-      expect(contenders.filter((c) => c.confirmedSession() !== undefined).map((c) => c.name)).toEqual([successor.name]);
-      leader = successor;
-      const replacement = spawnContender();
-      contenders.push(replacement);
-      await replacement.waitFor('ready');
-    }
-    console.log(
-      `[failover] SIGKILL (session timeout ${TEST_SESSION_TIMEOUT_MS} ms): median new leader ${median(grantTimes)} ms, ` +
-        `median retrieval ${median(retrievalTimes)} ms over ${ROUNDS} rounds`,
-    );
-    for (const c of contenders) expect(c.errors()).toEqual([]);
-  }, 60_000 + ROUNDS * 10_000);
-
-  it(`graceful close hands over in well under a second (${ROUNDS} rounds)`, async () => {
-    const { contenders, listener, spawnContender } = await startCluster();
-    const grantTimes: number[] = [];
-    const retrievalTimes: number[] = [];
-    let leader = await currentLeader(contenders, 0);
-    for (let round = 1; round <= ROUNDS; round++) {
-      const closing = byName(contenders, leader.name);
-      const closedAt = Date.now();
-      closing.requestClose();
-      const successor = await currentLeader(
-        contenders.filter((c) => c !== closing),
-        closedAt,
+  it(
+    `graceful close hands over in well under a second (${ROUNDS} rounds)`,
+    async () => {
+      const { contenders, listener, spawnContender } = await startCluster();
+      const grantTimes: number[] = [];
+      const retrievalTimes: number[] = [];
+      let leader = await currentLeader(contenders, 0);
+      for (let round = 1; round <= ROUNDS; round++) {
+        const closing = byName(contenders, leader.name);
+        const closedAt = Date.now();
+        closing.requestClose();
+        const successor = await currentLeader(
+          contenders.filter((c) => c !== closing),
+          closedAt,
+        );
+        const granted = byName(contenders, successor.name).find('granted', closedAt)!;
+        await listener.waitForLeader(successor.address!, successor.sessionId!);
+        const grantMs = granted.at - closedAt;
+        const retrievalMs = listener.timeOf(successor.address!, successor.sessionId!)! - closedAt;
+        grantTimes.push(grantMs);
+        retrievalTimes.push(retrievalMs);
+        console.log(
+          `[failover] graceful round ${round}: new leader after ${grantMs} ms, retrieval after ${retrievalMs} ms`,
+        );
+        expect(grantMs).toBeLessThan(1_000);
+        await closing.exited;
+        expect(closing.find('closed')).toBeDefined();
+        contenders.splice(contenders.indexOf(closing), 1);
+        leader = successor;
+        const replacement = spawnContender();
+        contenders.push(replacement);
+        await replacement.waitFor('ready');
+      }
+      console.log(
+        `[failover] graceful: median new leader ${median(grantTimes)} ms, median retrieval ${median(retrievalTimes)} ms`,
       );
-      const granted = byName(contenders, successor.name).find('granted', closedAt)!;
-      await listener.waitForLeader(successor.address!, successor.sessionId!);
-      const grantMs = granted.at - closedAt;
-      const retrievalMs = listener.timeOf(successor.address!, successor.sessionId!)! - closedAt;
-      grantTimes.push(grantMs);
-      retrievalTimes.push(retrievalMs);
-      console.log(`[failover] graceful round ${round}: new leader after ${grantMs} ms, retrieval after ${retrievalMs} ms`);
-      expect(grantMs).toBeLessThan(1_000);
-      await closing.exited;
-      expect(closing.find('closed')).toBeDefined();
-      contenders.splice(contenders.indexOf(closing), 1);
-      leader = successor;
-      const replacement = spawnContender();
-      contenders.push(replacement);
-      await replacement.waitFor('ready');
-    }
-    console.log(
-      `[failover] graceful: median new leader ${median(grantTimes)} ms, median retrieval ${median(retrievalTimes)} ms`,
-    );
-  }, 60_000 + ROUNDS * 5_000);
+    },
+    60_000 + ROUNDS * 5_000,
+  );
 });

@@ -3,11 +3,7 @@
 import type { LeaderContender, LeaderElection, LeaderRetrievalListener } from '../../../src/ha/index.js';
 
 /** Polls `check` until it returns a value other than `undefined`/`false`, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  check: () => T | undefined | false,
-  timeoutMs = 10_000,
-): Promise<T> {
+export async function eventually<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -21,7 +17,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export type ContenderEvent = { type: 'grant'; sessionId: string } | { type: 'revoke' } | { type: 'error'; error: Error };
+export type ContenderEvent =
+  | { type: 'grant'; sessionId: string }
+  | { type: 'revoke' }
+  | { type: 'error'; error: Error };
 
 /** A contender that records its callbacks and can confirm with a fixed address. */
 export class RecordingContender implements LeaderContender {

@@ -1,7 +1,12 @@
 /** Helpers for tests against the throwaway ZooKeeper server. */
 
 import { randomUUID } from 'node:crypto';
-import { ComponentIds, type HighAvailabilityServices, ZooKeeperHaServices, ZooKeeperPaths } from '../../../src/ha/index.js';
+import {
+  ComponentIds,
+  type HighAvailabilityServices,
+  ZooKeeperHaServices,
+  ZooKeeperPaths,
+} from '../../../src/ha/index.js';
 import { sortLatches } from '../../../src/ha/zookeeper/paths.js';
 import { ZooKeeperConnection } from '../../../src/ha/zookeeper/ZooKeeperConnection.js';
 import { getDefaultLogger } from '../../../src/rpc/logger.js';
