@@ -16,15 +16,26 @@ export interface LocalResult {
 
 interface EchoGateway extends RpcGateway {
   echo(value: number): Promise<number>;
+  echoAsync(value: number): Promise<number>;
   tell(value: number): void;
   count(): Promise<number>;
 }
-const EchoGateway = gateway<EchoGateway>('BenchEchoGateway', { echo: 'ask', tell: 'tell', count: 'ask' });
+const EchoGateway = gateway<EchoGateway>('BenchEchoGateway', {
+  echo: 'ask',
+  echoAsync: 'ask',
+  tell: 'tell',
+  count: 'ask',
+});
 
-class EchoEndpoint extends RpcEndpoint implements EchoGateway {
+class EchoEndpoint extends RpcEndpoint {
   static readonly gateways = [EchoGateway];
   private received = 0;
-  echo(value: number): Promise<number> {
+  /** Returns a plain value: the reply goes out within the same turn. */
+  echo(value: number): number {
+    return value;
+  }
+  /** Returns a promise, like most real RPC methods: the reply goes out when it settles. */
+  echoAsync(value: number): Promise<number> {
     return Promise.resolve(value);
   }
   tell(_value: number): void {
@@ -56,6 +67,9 @@ class BareMailbox {
   echo(value: number): Promise<number> {
     return new Promise((resolve) => this.post(() => resolve(value)));
   }
+  echoAsync(value: number): Promise<number> {
+    return new Promise((resolve) => this.post(() => void Promise.resolve(value).then(resolve)));
+  }
   tell(_value: number): void {
     this.post(() => {
       this.received++;
@@ -66,13 +80,14 @@ class BareMailbox {
   }
 }
 
-type Target = Pick<EchoGateway, 'echo' | 'tell' | 'count'>;
+type Target = Pick<EchoGateway, 'echo' | 'echoAsync' | 'tell' | 'count'>;
 
-async function sequential(target: Target, durationMs: number): Promise<number> {
+async function sequential(target: Target, durationMs: number, asyncMethod = false): Promise<number> {
   let ops = 0;
   const end = performance.now() + durationMs;
   while (performance.now() < end) {
-    for (let i = 0; i < 1000; i++) await target.echo(i);
+    if (asyncMethod) for (let i = 0; i < 1000; i++) await target.echoAsync(i);
+    else for (let i = 0; i < 1000; i++) await target.echo(i);
     ops += 1000;
   }
   return ops;
@@ -117,20 +132,21 @@ async function measure(run: () => Promise<number>, durationMs: number): Promise<
 export async function runLocalBench(quick = false): Promise<LocalResult[]> {
   const duration = quick ? 300 : 1500;
   const service: RpcService = await RpcSystem.load().localServiceBuilder({}).createAndStart();
-  const quietService: RpcService = await RpcSystem.load()
-    .localServiceBuilder({ captureAskCallStack: false })
+  const tracedService: RpcService = await RpcSystem.load()
+    .localServiceBuilder({ captureAskCallStack: true })
     .createAndStart();
   try {
     const endpoint = new EchoEndpoint(service);
     endpoint.start();
     const self = endpoint.getSelfGateway(EchoGateway);
-    const quietEndpoint = new EchoEndpoint(quietService);
-    quietEndpoint.start();
-    const quiet = quietEndpoint.getSelfGateway(EchoGateway);
+    const tracedEndpoint = new EchoEndpoint(tracedService);
+    tracedEndpoint.start();
+    const traced = tracedEndpoint.getSelfGateway(EchoGateway);
     const bare = new BareMailbox();
 
     const workloads: [string, (t: Target) => Promise<number>][] = [
       ['ask, sequential', (t) => sequential(t, duration)],
+      ['ask (async method), sequential', (t) => sequential(t, duration, true)],
       ['ask, 256 in flight', (t) => inFlight(t, duration, 256)],
       ['tell throughput', (t) => tells(t, duration)],
     ];
@@ -138,25 +154,20 @@ export async function runLocalBench(quick = false): Promise<LocalResult[]> {
     for (const [workload, run] of workloads) {
       const baseline = await measure(() => run(bare), duration);
       results.push({ workload, system: 'bare mailbox (baseline)', opsPerSec: baseline, ratioToBaseline: 1 });
-      const withStack = await measure(() => run(self), duration);
+      const flink = await measure(() => run(self), duration);
+      results.push({ workload, system: 'flink-rpc', opsPerSec: flink, ratioToBaseline: flink / baseline });
+      const withStack = await measure(() => run(traced), duration);
       results.push({
         workload,
-        system: 'flink-rpc (call stacks on)',
+        system: 'flink-rpc, captureAskCallStack',
         opsPerSec: withStack,
         ratioToBaseline: withStack / baseline,
-      });
-      const noStack = await measure(() => run(quiet), duration);
-      results.push({
-        workload,
-        system: 'flink-rpc (call stacks off)',
-        opsPerSec: noStack,
-        ratioToBaseline: noStack / baseline,
       });
     }
     return results;
   } finally {
     await service.closeAsync();
-    await quietService.closeAsync();
+    await tracedService.closeAsync();
   }
 }
 

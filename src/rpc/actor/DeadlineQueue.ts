@@ -89,7 +89,13 @@ export class DeadlineLane {
 /** All lanes of one service. */
 export class DeadlineQueue {
   private readonly lanes = new Map<number, DeadlineLane>();
+  private lastTimeout = Number.NaN;
+  private lastLane: DeadlineLane | undefined;
   private readonly removeLane = (lane: DeadlineLane): void => {
+    if (lane === this.lastLane) {
+      this.lastLane = undefined;
+      this.lastTimeout = Number.NaN;
+    }
     for (const [timeout, l] of this.lanes) {
       if (l === lane) {
         this.lanes.delete(timeout);
@@ -101,11 +107,14 @@ export class DeadlineQueue {
   /** Makes `ask` expire after `timeoutMs` unless it settles first; Infinity means never. */
   add(ask: PendingAsk, timeoutMs: number): void {
     if (timeoutMs === Number.POSITIVE_INFINITY) return;
-    let lane = this.lanes.get(timeoutMs);
+    // Nearly every ask uses the default timeout: skip the map lookup for a repeat.
+    let lane = timeoutMs === this.lastTimeout ? this.lastLane : this.lanes.get(timeoutMs);
     if (lane === undefined) {
       lane = new DeadlineLane(timeoutMs, this.removeLane);
       this.lanes.set(timeoutMs, lane);
     }
+    this.lastTimeout = timeoutMs;
+    this.lastLane = lane;
     lane.add(ask, performance.now());
   }
 
@@ -113,5 +122,7 @@ export class DeadlineQueue {
   failAll(error: () => unknown): void {
     for (const lane of [...this.lanes.values()]) lane.failAll(error);
     this.lanes.clear();
+    this.lastLane = undefined;
+    this.lastTimeout = Number.NaN;
   }
 }
