@@ -124,6 +124,11 @@ export class ValueEndpoint extends RpcEndpoint implements ValueGateway, DerivedG
       if (ms > 0) setTimeout(done, ms);
     });
   }
+  /** Set by onStop (which a remote peer must never reach). */
+  stopped = false;
+  protected override async onStop(): Promise<void> {
+    this.stopped = true;
+  }
   release(): void {
     for (const done of [...this.waiting]) done();
   }
