@@ -189,8 +189,11 @@ export class ValueCodec implements EncoderHost, DecoderHost {
   /** Turns the encoder's internal failure into the public error, finding the cycle when nesting ran too deep. */
   private toSerializationError(failure: EncodeFailure): SerializationError {
     const segments = failure.segments.slice().reverse();
-    const cause = failure.cause === undefined ? undefined : { cause: failure.cause };
-    if (failure.reason !== undefined) return new SerializationError(failure.reason, segments, cause);
+    if (failure.reason !== undefined) {
+      const options =
+        failure.cause === undefined ? { hint: failure.hint } : { hint: failure.hint, cause: failure.cause };
+      return new SerializationError(failure.reason, segments, options);
+    }
     const containers = failure.containers.slice().reverse();
     const seen = new Map<unknown, number>();
     for (let j = 0; j < containers.length; j++) {

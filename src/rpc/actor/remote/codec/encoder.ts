@@ -45,6 +45,8 @@ export class EncodeFailure {
   readonly segments: PathSegment[] = [];
   /** The containers those segments step out of, leaf up (to find cycles). */
   readonly containers: unknown[] = [];
+  /** What the user can do about it, appended to the message. */
+  hint: string | undefined;
   constructor(
     /** What is wrong, e.g. `value of type Function`; undefined for "too deep" (a cycle is looked for then). */
     readonly reason: string | undefined,
@@ -96,7 +98,7 @@ export function describeUnserializableObject(value: object, prototype: object | 
     // a hostile prototype: fall through to the generic text
   }
   if (typeof name !== 'string' || name === '') name = Object.prototype.toString.call(value).slice(8, -1);
-  return `an instance of unregistered class ${name as string} (register it with registerClass on both sides)`;
+  return `an instance of unregistered class ${name as string}`;
 }
 
 const ObjectProto = Object.prototype;
@@ -136,6 +138,9 @@ const utf8Write: Utf8Write =
   function (this: Buffer, s: string, offset: number, length: number) {
     return this.write(s, offset, length, 'utf8');
   };
+
+/** U+FFFD in UTF-8: what Node's UTF-8 writer puts in place of a lone surrogate. */
+const REPLACEMENT_CHARACTER = Buffer.from([0xef, 0xbf, 0xbd]);
 
 type StringWithWellFormed = string & { isWellFormed?: () => boolean };
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -344,23 +349,34 @@ export class Encoder {
       this.pos = p;
       return;
     }
-    if (!isWellFormed(s)) {
-      this.writeUtf16(s);
-      return;
-    }
+    const start = this.pos;
+    let headerSize: number;
+    let bytes: number;
     if (length >= MEASURE_STRING_FROM) {
-      const bytes = Buffer.byteLength(s, 'utf8');
+      bytes = Buffer.byteLength(s, 'utf8');
       this.ensure(bytes + 5);
       this.writeStrHeader(bytes);
-      this.pos += utf8Write.call(this.buf, s, this.pos, bytes);
-      return;
+      headerSize = this.pos - start;
+      utf8Write.call(this.buf, s, this.pos, bytes);
+    } else {
+      const max = length * 3;
+      this.ensure(max + 5);
+      headerSize = length < 0x100 ? 2 : 3;
+      bytes = utf8Write.call(this.buf, s, start + headerSize, max);
     }
-    const max = length * 3;
-    this.ensure(max + 5);
-    const start = this.pos;
-    const headerSize = length < 0x100 ? 2 : 3;
-    const bytes = utf8Write.call(this.buf, s, start + headerSize, max);
-    if (bytes < 0x100) {
+    // Node writes a lone surrogate as U+FFFD (EF BF BD). Pure ASCII output cannot hold one; otherwise a native scan
+    // for those bytes decides whether the (costlier) well-formedness check is needed.
+    if (bytes !== length) {
+      const text = this.buf.subarray(start + headerSize, start + headerSize + bytes);
+      if (text.indexOf(REPLACEMENT_CHARACTER) !== -1 && !isWellFormed(s)) {
+        this.pos = start;
+        this.writeUtf16(s);
+        return;
+      }
+    }
+    if (length >= MEASURE_STRING_FROM) {
+      this.pos = start + headerSize + bytes;
+    } else if (bytes < 0x100) {
       this.buf[start] = 0xd9;
       this.buf[start + 1] = bytes;
       this.pos = start + 2 + bytes;
@@ -552,22 +568,25 @@ export class Encoder {
 
   /** Everything that is neither a plain object nor an array. `depth` counts the containers around `value`. */
   private writeSpecial(value: object, proto: object, depth: number): void {
-    if (proto === BufferProto) return this.writeBin(value as Buffer);
-    if (proto === MapProto) return this.writeMap(value as Map<unknown, unknown>, depth);
-    if (proto === DateProto) return this.writeDate(value as Date);
-    if (proto === SetProto) return this.writeSet(value as Set<unknown>, depth);
-    const typedCode = TYPED_PROTOS.get(proto);
-    if (typedCode !== undefined) return this.writeTyped(value as ArrayBufferView, typedCode);
-    if (proto === ArrayBufferProto) return this.writeTyped(new Uint8Array(value as ArrayBuffer), TYPED_ARRAY_BUFFER);
-    if (proto === DataViewProto) return this.writeTyped(value as DataView, TYPED_DATA_VIEW);
-    if (proto === RegExpProto) return this.writeRegExp(value as RegExp, depth);
-    const registration = this.host.classFor(proto);
-    if (registration !== undefined) {
-      if (registration.asError) return this.writeError(value as Error, depth);
-      return this.writeClass(value, registration, depth);
+    if (proto === BufferProto) this.writeBin(value as Buffer);
+    else if (proto === MapProto) this.writeMap(value as Map<unknown, unknown>, depth);
+    else if (proto === DateProto) this.writeDate(value as Date);
+    else if (proto === SetProto) this.writeSet(value as Set<unknown>, depth);
+    else if (TYPED_PROTOS.has(proto)) this.writeTyped(value as ArrayBufferView, TYPED_PROTOS.get(proto)!);
+    else if (proto === ArrayBufferProto) this.writeTyped(new Uint8Array(value as ArrayBuffer), TYPED_ARRAY_BUFFER);
+    else if (proto === DataViewProto) this.writeTyped(value as DataView, TYPED_DATA_VIEW);
+    else if (proto === RegExpProto) this.writeRegExp(value as RegExp, depth);
+    else {
+      const registration = this.host.classFor(proto);
+      if (registration?.asError) this.writeError(value as Error, depth);
+      else if (registration !== undefined) this.writeClass(value, registration, depth);
+      else if (value instanceof Error || isNativeError(value)) this.writeError(value as Error, depth);
+      else {
+        const failure = new EncodeFailure(describeUnserializableObject(value, proto));
+        if (!UNSERIALIZABLE_BUILT_INS.has(proto)) failure.hint = 'register the class with registerClass on both sides';
+        throw failure;
+      }
     }
-    if (value instanceof Error || isNativeError(value)) return this.writeError(value as Error, depth);
-    throw new EncodeFailure(describeUnserializableObject(value, proto));
   }
 
   private writeBin(b: Uint8Array): void {
@@ -606,7 +625,7 @@ export class Encoder {
   private writeDate(date: Date): void {
     const time = date.getTime();
     const buf = this.buf;
-    if (time !== time) {
+    if (Number.isNaN(time)) {
       // Invalid Date: msgpackr's one-byte timestamp.
       buf[this.pos++] = 0xd4;
       buf[this.pos++] = 0xff;

@@ -43,9 +43,10 @@ export class SerializationError extends TypeError {
     readonly reason: string,
     /** Steps from the root of the encoded value to the offending part (empty: the root itself). */
     readonly segments: readonly PathSegment[],
-    options?: { cause?: unknown; backTo?: readonly PathSegment[] },
+    options?: { cause?: unknown; backTo?: readonly PathSegment[]; hint?: string },
   ) {
-    super(`Cannot serialize ${render(reason, segments, options?.backTo, 'value', 0)}`, options);
+    const hint = options?.hint ? `: ${options.hint}` : '';
+    super(`Cannot serialize ${render(reason, segments, options?.backTo, 'value', 0)}${hint}`, options);
     this.backTo = options?.backTo;
   }
 
