@@ -78,7 +78,7 @@ export class CustomError extends Error {
 }
 
 export class ValueEndpoint extends RpcEndpoint implements ValueGateway, DerivedGateway {
-  static override readonly gateways = [ValueGateway, DerivedGateway];
+  static readonly gateways = [ValueGateway, DerivedGateway];
   readonly tags: string[] = [];
   private readonly waiting = new Set<() => void>();
   /** Public but undeclared: must never be callable remotely. */
@@ -161,7 +161,7 @@ export interface LeaderGateway extends FencedRpcGateway<string> {
 export const LeaderGateway = gateway<LeaderGateway>('LeaderGateway', { whoAmI: 'ask', poke: 'tell', pokes: 'ask' });
 
 export class LeaderEndpoint extends FencedRpcEndpoint<string> implements LeaderGateway {
-  static override readonly gateways = [LeaderGateway];
+  static readonly gateways = [LeaderGateway];
   readonly poked: string[] = [];
   async whoAmI(): Promise<string> {
     return `leader ${this.getFencingToken()}`;
