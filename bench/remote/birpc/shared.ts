@@ -7,8 +7,8 @@
  */
 
 import { type BirpcOptions, createBirpc } from 'birpc';
-import { Packr, Unpackr } from 'msgpackr';
 import type WebSocket from 'ws';
+import { createCodec } from '../msgpack.js';
 import type { Payload } from '../types.js';
 
 export interface ServerFunctions {
@@ -18,8 +18,7 @@ export interface ServerFunctions {
   echoBuffer(data: Buffer): Buffer;
 }
 
-const packr = new Packr();
-const unpackr = new Unpackr();
+const { packr, unpackr } = createCodec();
 
 export function birpcOverWs<Remote extends object, Local extends object>(ws: WebSocket, functions: Local) {
   const options: BirpcOptions<Remote, Local> = {

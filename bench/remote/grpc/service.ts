@@ -10,10 +10,9 @@
  */
 
 import type { MethodDefinition } from '@grpc/grpc-js';
-import { Packr, Unpackr } from 'msgpackr';
+import { createCodec } from '../msgpack.js';
 
-const packr = new Packr();
-const unpackr = new Unpackr();
+const { packr, unpackr } = createCodec();
 const serialize = (value: unknown): Buffer => packr.pack(value);
 const deserialize = (bytes: Buffer): any => unpackr.unpack(bytes);
 

@@ -4,28 +4,24 @@
  */
 
 import type { Socket } from 'node:net';
-import { Packr, Unpackr } from 'msgpackr';
+import { createCodec } from '../msgpack.js';
 
 export const ECHO = 0;
 export const TELL = 1;
 export const COUNT = 2;
 export const ECHO_BUFFER = 3;
 
-/** Default options: msgpackr's records make repeated object shapes compact (self-describing per message). */
-export const packr = new Packr();
-export const unpackr = new Unpackr();
+/** One encoder and one decoder per process (options in `../msgpack.ts`). */
+export const { packr, unpackr } = createCodec();
 
 /**
- * How queued frames leave: all writes of one tick are coalesced, because one `socket.write` per message costs a
- * syscall each (measured: ~3× fewer pipelined asks and 4–8× fewer tells per second). Of the coalescing variants,
- * one concatenated buffer flushed in `process.nextTick` measured best: `setImmediate` adds ~10 µs to p50 at 1 in
- * flight (it waits for the next loop turn) and `cork`/`uncork` (a writev of header + body pairs) was slower at 16
- * and 256 in flight. Numbers in bench/remote/README.md; `RAW_FLUSH=<mode>` repeats the measurement.
+ * Queues frames and writes each tick's frames at once: one `socket.write` per message costs a syscall each
+ * (measured: ~3× fewer pipelined asks and 4–8× fewer tells per second). Of the coalescing variants, one
+ * concatenated buffer flushed in `process.nextTick` measured best: `setImmediate` adds ~10 µs to p50 at 1 in flight
+ * (it waits for the next loop turn), and `cork`/`uncork` (a writev of header + body pairs) was slower at 16 and 256
+ * in flight (numbers in bench/remote/README.md). Large frames are the exception: copying megabytes into a
+ * concatenation costs more than the extra write saves, so they go out as header + body under cork.
  */
-type FlushMode = 'concat-tick' | 'concat-immediate' | 'cork-tick' | 'cork-immediate' | 'each';
-const FLUSH_MODE = (process.env.RAW_FLUSH ?? 'concat-tick') as FlushMode;
-
-/** Queues frames and writes each tick's frames to the socket at once. */
 export class FrameWriter {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -36,18 +32,11 @@ export class FrameWriter {
 
   send(message: unknown): void {
     const body = packr.pack(message);
-    if (FLUSH_MODE === 'each') {
-      const header = Buffer.allocUnsafe(4);
-      header.writeUInt32BE(body.length, 0);
-      this.socket.write(Buffer.concat([header, body]));
-      return;
-    }
     this.queue.push(body);
     this.queuedBytes += 4 + body.length;
     if (!this.scheduled) {
       this.scheduled = true;
-      if (FLUSH_MODE.endsWith('tick')) process.nextTick(this.flush);
-      else setImmediate(this.flush);
+      process.nextTick(this.flush);
     }
   }
 
@@ -57,32 +46,34 @@ export class FrameWriter {
   }
 
   private flushNow(): void {
-    const queue = this.queue;
+    const { queue, queuedBytes, socket } = this;
     this.queue = [];
+    this.queuedBytes = 0;
     this.scheduled = false;
-    if (FLUSH_MODE.startsWith('concat')) {
-      // Headers are written straight into the one output buffer: no per-message header allocation.
-      const out = Buffer.allocUnsafe(this.queuedBytes);
-      let offset = 0;
-      for (const body of queue) {
-        offset = out.writeUInt32BE(body.length, offset);
-        offset += body.copy(out, offset);
-      }
-      this.queuedBytes = 0;
-      this.socket.write(out);
-    } else {
-      this.queuedBytes = 0;
-      this.socket.cork();
+    if (queuedBytes > LARGE) {
+      socket.cork();
       for (const body of queue) {
         const header = Buffer.allocUnsafe(4);
         header.writeUInt32BE(body.length, 0);
-        this.socket.write(header);
-        this.socket.write(body);
+        socket.write(header);
+        socket.write(body);
       }
-      this.socket.uncork();
+      socket.uncork();
+      return;
     }
+    // Headers are written straight into the one output buffer: no per-message header allocation.
+    const out = Buffer.allocUnsafe(queuedBytes);
+    let offset = 0;
+    for (const body of queue) {
+      offset = out.writeUInt32BE(body.length, offset);
+      offset += body.copy(out, offset);
+    }
+    socket.write(out);
   }
 }
+
+/** Above this many bytes per tick, frames are not copied into one buffer. */
+const LARGE = 256 * 1024;
 
 /**
  * Splits the byte stream into frames. Chunks of a frame that spans reads are collected and joined once, when the
