@@ -15,6 +15,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 
 const children = new Set<ChildProcess>();
+/** Set once the harness is shutting down on a signal: no new child may start after that. */
+let shuttingDown = false;
 
 export interface Child {
   process: ChildProcess;
@@ -30,6 +32,7 @@ const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a
 
 /** Starts `bench/remote/<entry>` with `args`. */
 export function startChild(entry: string, args: string[] = []): Child {
+  if (shuttingDown) throw new Error('the remote bench is shutting down');
   const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--import', 'tsx', `${HERE}${entry}`, ...args], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -68,6 +71,11 @@ export async function stopChild(child: ChildProcess, graceMs = 2_000): Promise<v
   clearTimeout(timer);
 }
 
+/** True once a signal has asked the harness to stop. */
+export function isShuttingDown(): boolean {
+  return shuttingDown;
+}
+
 export async function stopAllChildren(): Promise<void> {
   await Promise.all([...children].map((child) => stopChild(child)));
 }
@@ -79,6 +87,7 @@ export async function stopAllChildren(): Promise<void> {
 export function installCleanupHandlers(): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\nremote bench: ${signal}, stopping child processes\n`);
+    shuttingDown = true;
     void stopAllChildren().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   const onExit = (): void => {

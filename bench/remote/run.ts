@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ClientEvent } from './client-main.js';
-import { installCleanupHandlers, startChild, stopChild } from './processes.js';
+import { installCleanupHandlers, isShuttingDown, startChild, stopChild } from './processes.js';
 import {
   addRatios,
   buildJson,
@@ -192,7 +192,10 @@ async function benchSystem(system: SystemSpec, timing: BenchTiming, log: (line: 
       return unavailable(unavailableReason);
     }
     // Rows the client never reported (it crashed or stopped after a timeout) still appear, as errors.
-    const crashed = code === 0 ? 'not run' : `client process exited with ${code}: ${lastLine(client.stderrTail())}`;
+    const crashed =
+      code === 0
+        ? 'not run: an earlier workload timed out'
+        : `client process exited with ${code}: ${lastLine(client.stderrTail())}`;
     for (const { workload, concurrency } of steps) {
       if (!rows.some((r) => r.workload === workload && r.concurrency === concurrency)) {
         rows.push({ system: system.id, workload, concurrency, status: 'error', error: crashed });
@@ -261,6 +264,7 @@ function parseArgs(argv: readonly string[]): RemoteBenchOptions {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   runRemoteBench(parseArgs(process.argv.slice(2))).catch((error: unknown) => {
+    if (isShuttingDown()) return; // Ctrl-C: the signal handler stops the children and exits
     process.stderr.write(`remote bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 1;
   });

@@ -88,8 +88,8 @@ export interface BenchTiming {
 }
 
 export const FULL_TIMING: BenchTiming = {
-  warmupMs: 700,
-  measureMs: 2500,
+  warmupMs: 500,
+  measureMs: 2000,
   bufferMeasureMs: 1500,
   minBufferIterations: 8,
 };
