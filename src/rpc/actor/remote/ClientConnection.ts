@@ -22,6 +22,7 @@ import {
   KIND_NAMES,
   LENGTH_SIZE,
   MAX_ROUTES,
+  MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
   REPLY,
   TELL,
@@ -36,9 +37,6 @@ interface Outstanding {
   succeed(value: unknown): void;
   fail(error: unknown): void;
 }
-
-/** The smallest frame limit a peer may announce (it must at least take handshakes and small calls). */
-const MIN_PEER_FRAME_SIZE = 1024;
 
 /** A `connect` handshake awaiting its REPLY; it has its own timer (handshakes are rare, asks use the deadline queue). */
 class HandshakeCall implements Outstanding {

@@ -26,6 +26,7 @@ import {
   LENGTH_SIZE,
   MAX_NAME_LENGTH,
   MAX_ROUTES,
+  MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
   REPLY,
   TELL,
@@ -104,6 +105,10 @@ export class ServerConnection extends Connection {
       );
       // Graceful: our preamble (already queued) tells the peer which version we speak.
       this.close(new Error(`protocol version ${version} of ${this.remote} is not supported`), true);
+      return false;
+    }
+    if (peerMaxFrameSize < MIN_PEER_FRAME_SIZE) {
+      this.violation(`a maximum frame size of ${peerMaxFrameSize} bytes in its preamble`);
       return false;
     }
     this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);

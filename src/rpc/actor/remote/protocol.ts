@@ -54,6 +54,9 @@ export const MAX_ROUTES = 65_536;
 /** Longest endpoint id, system, gateway or method name accepted in HANDSHAKE and DECLARE. */
 export const MAX_NAME_LENGTH = 255;
 
+/** The smallest frame limit a peer may announce (it must at least take handshakes and small calls). */
+export const MIN_PEER_FRAME_SIZE = 1024;
+
 /** Frame kind names for logs. */
 export const KIND_NAMES: readonly string[] = [
   'UNKNOWN',

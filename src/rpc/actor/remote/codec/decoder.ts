@@ -566,7 +566,9 @@ export class Decoder {
       Error.stackTraceLimit = limit;
     }
     if (message !== undefined && typeof message !== 'string') defineProperty(error, 'message', hidden(message));
-    if (name !== error.name) defineProperty(error, 'name', hidden(name));
+    // An own enumerable `name` comes with the fields (and must keep its place among them).
+    const nameIsField = fields !== null && typeof fields === 'object' && Object.hasOwn(fields, 'name');
+    if (name !== error.name && !nameIsField) defineProperty(error, 'name', hidden(name));
     // `stack` is an own writable property of every native error: a plain assignment keeps it non-enumerable.
     if (stack === undefined) delete error.stack;
     else (error as { stack: unknown }).stack = stack;

@@ -116,8 +116,14 @@ const getPrototypeOf = Object.getPrototypeOf;
 /** Typed array prototypes → their code in `EXT_TYPED` (Uint8Array included; Buffer is `bin`). */
 const TYPED_PROTOS = new Map<object, number>(TYPED_ARRAY_CODES.map((ctor, code) => [ctor.prototype, code]));
 
-/** Own properties of an error that travel in their own slots, not among its fields. */
-const ERROR_SLOTS = new Set(['name', 'message', 'stack', 'cause']);
+/**
+ * Own properties of an error that travel in their own slots, not among its fields. `name` is not one of them: when
+ * it is an own enumerable property (`name = 'MyError'` as a class field) it travels as a field too, so that it stays
+ * enumerable; its slot carries the effective name either way.
+ */
+const ERROR_SLOTS = new Set(['message', 'stack', 'cause']);
+/** Longest cause chain (only reachable with a `cause` getter that makes a new error on every read). */
+const MAX_CAUSE_CHAIN = 100_000;
 const ERROR_VALUE_SLOTS = ['name', 'message', 'stack'] as const;
 
 /** Slab size: most messages are small; 64 KiB holds hundreds of them between allocations. */
@@ -349,18 +355,21 @@ export class Encoder {
       this.pos = p;
       return;
     }
-    const start = this.pos;
+    let start: number;
     let headerSize: number;
     let bytes: number;
+    // `ensure` may move the message into a new buffer: positions are taken after it.
     if (length >= MEASURE_STRING_FROM) {
       bytes = Buffer.byteLength(s, 'utf8');
       this.ensure(bytes + 5);
+      start = this.pos;
       this.writeStrHeader(bytes);
       headerSize = this.pos - start;
       utf8Write.call(this.buf, s, this.pos, bytes);
     } else {
       const max = length * 3;
       this.ensure(max + 5);
+      start = this.pos;
       headerSize = length < 0x100 ? 2 : 3;
       bytes = utf8Write.call(this.buf, s, start + headerSize, max);
     }
@@ -762,13 +771,17 @@ export class Encoder {
       if (!('cause' in current)) break;
       const cause = current.cause;
       if (this.travelsAsError(cause)) {
-        const seen = chain.indexOf(cause);
+        // Short chains: a scan; long ones: an index (a chain is flat on the wire, so it may be long).
+        const seen = chain.length < 32 ? chain.indexOf(cause) : indexOf(cause, chain);
         if (seen >= 0) {
           tail = 2;
           tailValue = seen;
           break;
         }
-        if (chain.length >= this.maxDepth) throw new EncodeFailure(undefined);
+        if (chain.length >= MAX_CAUSE_CHAIN) {
+          // Only a `cause` getter that makes a new error each time gets here.
+          throw new EncodeFailure(`a cause chain longer than ${MAX_CAUSE_CHAIN} errors`);
+        }
         chain.push(cause);
         current = cause;
       } else {
@@ -854,6 +867,15 @@ export class Encoder {
     }
     return 'Error';
   }
+}
+
+const chainIndexes = new WeakMap<readonly Error[], Map<Error, number>>();
+/** Position of `error` in a long `chain`, through an index kept next to the chain (chains only grow). */
+function indexOf(error: Error, chain: readonly Error[]): number {
+  let index = chainIndexes.get(chain);
+  if (index === undefined) chainIndexes.set(chain, (index = new Map()));
+  for (let i = index.size; i < chain.length; i++) index.set(chain[i]!, i);
+  return index.get(error) ?? -1;
 }
 
 /** Adds `.cause` steps for part `index` of an error chain. */
