@@ -11,9 +11,12 @@
 const ObjectProto = Object.prototype;
 
 /** The first difference between `expected` and `actual`, as `path: what`, or undefined when they match. */
-export function difference(expected: unknown, actual: unknown, path = 'value', seen = new Map<object, unknown>()):
-  | string
-  | undefined {
+export function difference(
+  expected: unknown,
+  actual: unknown,
+  path = 'value',
+  seen = new Map<object, unknown>(),
+): string | undefined {
   if (typeof expected !== typeof actual) return `${path}: ${typeof expected} became ${typeof actual}`;
   if (typeof expected === 'number') {
     return Object.is(expected, actual) ? undefined : `${path}: ${show(expected)} became ${show(actual)}`;
@@ -23,8 +26,17 @@ export function difference(expected: unknown, actual: unknown, path = 'value', s
   }
   const a = expected as object;
   const b = actual as object;
+  // `seen` holds the ancestors only: a cycle must come back as a cycle, a shared object may arrive as two copies.
   if (seen.has(a)) return seen.get(a) === b ? undefined : `${path}: a cycle was not preserved`;
   seen.set(a, b);
+  try {
+    return compareObjects(a, b, path, seen);
+  } finally {
+    seen.delete(a);
+  }
+}
+
+function compareObjects(a: object, b: object, path: string, seen: Map<object, unknown>): string | undefined {
   const protoA = Object.getPrototypeOf(a) ?? ObjectProto;
   if (protoA !== Object.getPrototypeOf(b)) {
     return `${path}: prototype ${protoName(protoA)} became ${protoName(Object.getPrototypeOf(b))}`;
@@ -61,7 +73,9 @@ export function difference(expected: unknown, actual: unknown, path = 'value', s
     return undefined;
   }
   if (a instanceof Date) {
-    return Object.is(a.getTime(), (b as Date).getTime()) ? undefined : `${path}: time ${a.getTime()} became ${(b as Date).getTime()}`;
+    return Object.is(a.getTime(), (b as Date).getTime())
+      ? undefined
+      : `${path}: time ${a.getTime()} became ${(b as Date).getTime()}`;
   }
   if (a instanceof RegExp) {
     const rb = b as RegExp;
