@@ -5,6 +5,7 @@
  * JIT state or leftover sockets, and a crashing adapter cannot take the harness down.
  */
 
+import { cpuMeter } from './cpu.js';
 import { describeError } from './server-support.js';
 import type { BenchTiming, ConnectFn, Result, ServerInfo } from './types.js';
 import { workloadName, workloadSteps } from './workloads.js';
@@ -43,10 +44,11 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
+  const cpu = cpuMeter(server.pid);
   for (const step of workloadSteps(timing, echoConcurrency)) {
     const { workload, concurrency } = step;
     try {
-      const measured = await withBudget(step.run(client), step.budgetMs, workloadName(workload, concurrency));
+      const measured = await withBudget(step.run(client, cpu), step.budgetMs, workloadName(workload, concurrency));
       emit({ kind: 'result', result: { status: 'ok', ...measured } });
     } catch (error) {
       emit({ kind: 'result', result: { status: 'error', error: describeError(error), workload, concurrency } });

@@ -29,6 +29,8 @@ export function addRatios(results: Result[]): void {
     result.ratioToRaw = ratio(throughput(result), throughput(raw));
     const p50 = ratio(result.p50Us, raw.p50Us);
     if (p50 !== undefined) result.p50RatioToRaw = p50;
+    const cpu = ratio(result.cpuUsPerOp, raw.cpuUsPerOp);
+    if (cpu !== undefined) result.cpuRatioToRaw = cpu;
   }
 }
 
@@ -49,6 +51,8 @@ const decimal = (n: number | undefined, digits = 1) =>
     ? ''
     : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+const times = (value: number | undefined) => (value === undefined ? '' : `${decimal(value, 2)}×`);
+
 function formatThroughput(result: Result): string {
   if (result.mbPerSec !== undefined) return `${decimal(result.mbPerSec)} MB/s`;
   return `${integer(result.opsPerSec ?? 0)} ${result.workload === 'tell' ? 'tells/s' : 'calls/s'}`;
@@ -68,7 +72,9 @@ function table(rows: string[][], alignRight: boolean[]): string {
 
 export function formatTable(results: readonly Result[], systems: readonly SystemSpec[]): string {
   const label = (id: string) => systems.find((s) => s.id === id)?.label ?? id;
-  const rows: string[][] = [['workload', 'system', 'throughput', 'p50 µs', 'p99 µs', '× raw', 'p50 × raw']];
+  const rows: string[][] = [
+    ['workload', 'system', 'throughput', 'p50 µs', 'p99 µs', 'CPU µs/op', '× raw', 'p50 × raw', 'CPU × raw'],
+  ];
   const unavailable = new Map<string, string>();
   const errors: string[] = [];
   for (const r of results) {
@@ -89,11 +95,13 @@ export function formatTable(results: readonly Result[], systems: readonly System
       formatThroughput(r),
       decimal(r.p50Us),
       decimal(r.p99Us),
-      r.ratioToRaw === undefined ? '' : `${decimal(r.ratioToRaw, 2)}×`,
-      r.p50RatioToRaw === undefined ? '' : `${decimal(r.p50RatioToRaw, 2)}×`,
+      decimal(r.cpuUsPerOp, r.cpuUsPerOp !== undefined && r.cpuUsPerOp >= 1000 ? 0 : 2),
+      times(r.ratioToRaw),
+      times(r.p50RatioToRaw),
+      times(r.cpuRatioToRaw),
     ]);
   }
-  let text = table(rows, [false, false, true, true, true, true, true]);
+  let text = table(rows, [false, false, true, true, true, true, true, true, true]);
   for (const error of errors) text += `\n${error}`;
   for (const [system, reason] of unavailable) text += `\n${label(system)}: not available (${reason})`;
   return text;
@@ -103,6 +111,8 @@ export interface TargetCheck {
   target: string;
   /** The measured ratio, when both sides were measured. */
   value?: number;
+  /** CPU µs per op of flink-rpc divided by the other system's, for the same row (a noise-robust second opinion). */
+  cpuRatio?: number;
   status: 'met' | 'not met' | 'not measured';
 }
 
@@ -130,7 +140,9 @@ export function checkTargets(results: readonly Result[], system = 'flink'): Targ
           : ratio(throughput(mine), throughput(theirs))
         : undefined;
     if (value === undefined) return { target, status: 'not measured' };
-    return { target, value, status: (p50 ? value <= goal : value >= goal) ? 'met' : 'not met' };
+    const status = (p50 ? value <= goal : value >= goal) ? 'met' : 'not met';
+    const cpuRatio = ratio(mine?.cpuUsPerOp, theirs?.cpuUsPerOp);
+    return cpuRatio === undefined ? { target, value, status } : { target, value, status, cpuRatio };
   });
 }
 
@@ -139,7 +151,8 @@ export function formatTargets(checks: readonly TargetCheck[], results: readonly 
   const width = Math.max(...checks.map((c) => c.target.length));
   for (const check of checks) {
     const value = check.value === undefined ? '' : `${decimal(check.value, 2)}×`;
-    lines.push(`  ${check.target.padEnd(width)}  ${value.padStart(8)}  ${check.status}`);
+    const cpu = check.cpuRatio === undefined ? '' : `   (CPU per op: ${decimal(check.cpuRatio, 2)}×)`;
+    lines.push(`  ${check.target.padEnd(width)}  ${value.padStart(8)}  ${check.status.padEnd(12)}${cpu}`.trimEnd());
   }
   // Whether the peer targets are reachable at all: the raw baseline's own margin over the peers.
   const raw = find(results, 'raw', 'echo', 256);

@@ -248,7 +248,8 @@ function describeRow(row: Result): string {
   if (row.status !== 'ok') return `${name}: ${row.status} (${row.error})`;
   const rate = row.mbPerSec !== undefined ? `${row.mbPerSec} MB/s` : `${row.opsPerSec?.toLocaleString('en-US')}/s`;
   const latency = row.p50Us !== undefined ? `, p50 ${row.p50Us} µs, p99 ${row.p99Us} µs` : '';
-  return `${name}: ${rate}${latency}`;
+  const cpu = row.cpuUsPerOp !== undefined ? `, CPU ${row.cpuUsPerOp} µs/op` : '';
+  return `${name}: ${rate}${latency}${cpu}`;
 }
 
 function parseArgs(argv: readonly string[]): RemoteBenchOptions {

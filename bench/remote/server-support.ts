@@ -13,7 +13,7 @@ export function serverMain(start: () => Promise<ServerInfo>): void {
   process.on('SIGTERM', () => process.exit(0));
   start().then(
     (info) => {
-      process.stdout.write(`${JSON.stringify(info)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...info, pid: process.pid })}\n`);
     },
     (error: unknown) => {
       // The harness reads this line as the reason the system is not available.

@@ -21,6 +21,8 @@ export interface ServerInfo {
   port: number;
   /** System-specific address, e.g. flink-rpc's `rpc.tcp://…/endpointId`; the port is enough for the others. */
   address?: string;
+  /** The server's process id (added by `serverMain`), to measure its CPU time. */
+  pid?: number;
 }
 
 /** One connected client of a system under test. All methods travel over the network to the server process. */
@@ -70,10 +72,16 @@ export interface Result {
   /** Latency of one call in microseconds (asks only). */
   p50Us?: number;
   p99Us?: number;
+  /** CPU time of client + server per call (or tell) in the measured window, µs (see `cpu.ts`). */
+  cpuUsPerOp?: number;
+  clientCpuUsPerOp?: number;
+  serverCpuUsPerOp?: number;
   /** This row's throughput divided by the raw baseline's for the same workload and concurrency. */
   ratioToRaw?: number;
   /** This row's p50 divided by raw's p50 (lower is better). */
   p50RatioToRaw?: number;
+  /** This row's CPU µs per op divided by raw's (lower is better). */
+  cpuRatioToRaw?: number;
 }
 
 /** Durations of one run. */

@@ -3,6 +3,7 @@
  * is another process. Each returns one measured row (without ratios, which the harness adds).
  */
 
+import { type CpuMeter, cpuPerOp } from './cpu.js';
 import { Histogram } from './histogram.js';
 import { checkBuffer, checkId, checkPayload, makeBuffer, makePayload } from './payload.js';
 import type { BenchClient, BenchTiming, Result } from './types.js';
@@ -16,7 +17,12 @@ const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 
  * Closed-loop asks: `concurrency` slots each send the next echo as soon as their reply arrives. Warm-up first (JIT,
  * connection buffers), then a fixed window in which completed calls are counted and their latency recorded.
  */
-export async function echoWorkload(client: BenchClient, concurrency: number, timing: BenchTiming): Promise<Measured> {
+export async function echoWorkload(
+  client: BenchClient,
+  concurrency: number,
+  timing: BenchTiming,
+  cpu: CpuMeter,
+): Promise<Measured> {
   const probe = makePayload(0);
   checkPayload(probe, await client.echo(probe));
 
@@ -45,10 +51,12 @@ export async function echoWorkload(client: BenchClient, concurrency: number, tim
 
   await Promise.race([sleep(timing.warmupMs), failed]);
   phase = 'measure';
+  const cpuStart = cpu();
   const start = performance.now();
   await Promise.race([sleep(timing.measureMs), failed]);
   phase = 'stop';
   const durationMs = performance.now() - start;
+  const cpuEnd = cpu();
   await Promise.race([Promise.all(slots), failed]);
 
   return {
@@ -59,6 +67,7 @@ export async function echoWorkload(client: BenchClient, concurrency: number, tim
     opsPerSec: Math.round((completed * 1000) / durationMs),
     p50Us: round(histogram.quantileUs(0.5)),
     p99Us: round(histogram.quantileUs(0.99)),
+    ...cpuPerOp(cpuStart, cpuEnd, completed),
   };
 }
 
@@ -81,15 +90,17 @@ async function sendTells(client: BenchClient, durationMs: number): Promise<numbe
  * number of tells over the time until that ask returns, so tells still queued at the client are paid for. The count
  * must match exactly (a transport that drops tells must not look fast).
  */
-export async function tellWorkload(client: BenchClient, timing: BenchTiming): Promise<Measured> {
+export async function tellWorkload(client: BenchClient, timing: BenchTiming, cpu: CpuMeter): Promise<Measured> {
   await sendTells(client, timing.warmupMs);
   await client.count();
 
   const before = await client.count();
+  const cpuStart = cpu();
   const start = performance.now();
   const sent = await sendTells(client, timing.measureMs);
   const after = await client.count();
   const durationMs = performance.now() - start;
+  const cpuEnd = cpu();
   if (after - before !== sent) throw new Error(`the server counted ${after - before} of ${sent} tells`);
   return {
     workload: 'tell',
@@ -97,6 +108,7 @@ export async function tellWorkload(client: BenchClient, timing: BenchTiming): Pr
     ops: sent,
     durationMs: round(durationMs),
     opsPerSec: Math.round((sent * 1000) / durationMs),
+    ...cpuPerOp(cpuStart, cpuEnd, sent),
   };
 }
 
@@ -104,13 +116,19 @@ export async function tellWorkload(client: BenchClient, timing: BenchTiming): Pr
  * Sequential echo of one large Buffer (random bytes): a few warm-up calls, then calls until both the window has
  * passed and the minimum number of iterations is reached. MB/s counts the payload once per call.
  */
-export async function bufferWorkload(client: BenchClient, sizeMiB: 1 | 8, timing: BenchTiming): Promise<Measured> {
+export async function bufferWorkload(
+  client: BenchClient,
+  sizeMiB: 1 | 8,
+  timing: BenchTiming,
+  cpu: CpuMeter,
+): Promise<Measured> {
   const size = sizeMiB * 1024 * 1024;
   const data = makeBuffer(size);
   for (let i = 0; i < 2; i++) checkBuffer(data, await client.echoBuffer(data));
 
   const histogram = new Histogram();
   let iterations = 0;
+  const cpuStart = cpu();
   const start = performance.now();
   while (iterations < timing.minBufferIterations || performance.now() - start < timing.bufferMeasureMs) {
     const callStart = performance.now();
@@ -120,6 +138,7 @@ export async function bufferWorkload(client: BenchClient, sizeMiB: 1 | 8, timing
     iterations++;
   }
   const durationMs = performance.now() - start;
+  const cpuEnd = cpu();
   return {
     workload: sizeMiB === 1 ? 'echo-1MiB' : 'echo-8MiB',
     concurrency: 1,
@@ -129,6 +148,7 @@ export async function bufferWorkload(client: BenchClient, sizeMiB: 1 | 8, timing
     mbPerSec: round((iterations * sizeMiB * 1000) / durationMs),
     p50Us: round(histogram.quantileUs(0.5)),
     p99Us: round(histogram.quantileUs(0.99)),
+    ...cpuPerOp(cpuStart, cpuEnd, iterations),
   };
 }
 
@@ -136,7 +156,7 @@ export async function bufferWorkload(client: BenchClient, sizeMiB: 1 | 8, timing
 export interface WorkloadStep {
   workload: Result['workload'];
   concurrency: number;
-  run: (client: BenchClient) => Promise<Measured>;
+  run: (client: BenchClient, cpu: CpuMeter) => Promise<Measured>;
   budgetMs: number;
 }
 
@@ -149,21 +169,21 @@ export function workloadSteps(timing: BenchTiming, echoConcurrency: readonly num
       (concurrency): WorkloadStep => ({
         workload: 'echo',
         concurrency,
-        run: (client) => echoWorkload(client, concurrency, timing),
+        run: (client, cpu) => echoWorkload(client, concurrency, timing, cpu),
         budgetMs: windowMs,
       }),
     ),
-    { workload: 'tell', concurrency: 1, run: (client) => tellWorkload(client, timing), budgetMs: windowMs },
+    { workload: 'tell', concurrency: 1, run: (client, cpu) => tellWorkload(client, timing, cpu), budgetMs: windowMs },
     {
       workload: 'echo-1MiB',
       concurrency: 1,
-      run: (client) => bufferWorkload(client, 1, timing),
+      run: (client, cpu) => bufferWorkload(client, 1, timing, cpu),
       budgetMs: timing.bufferMeasureMs + margin,
     },
     {
       workload: 'echo-8MiB',
       concurrency: 1,
-      run: (client) => bufferWorkload(client, 8, timing),
+      run: (client, cpu) => bufferWorkload(client, 8, timing, cpu),
       budgetMs: timing.bufferMeasureMs + margin,
     },
   ];
