@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HighAvailabilityServices, ZooKeeperHaServices } from '../../src/ha/index.js';
 import { startZooKeeper, type ZooKeeperTestServer } from '../support/zookeeper.js';
+import { resourceCounts, resourcesSettled } from './support/contract.js';
 import { LeadershipObserver } from './support/leadershipObserver.js';
 import { eventually, RecordingListener, sleep } from './support/recorders.js';
 import { TcpProxy } from './support/tcpProxy.js';
@@ -112,5 +113,29 @@ describe('ZooKeeper connection trouble', () => {
     expect(sessionA2).not.toBe(sessionA);
     expect(observer.violations).toEqual([]);
     expect(observer.count('a', 'error') + observer.count('b', 'error')).toBe(0);
+  }, 40_000);
+
+  it('closing while ZooKeeper is down finishes and leaves no timers or sockets behind', async () => {
+    const before = resourceCounts();
+    const clusterId = newClusterId('down');
+    const created = await ZooKeeperHaServices.create({
+      connectString: server.connectString,
+      clusterId,
+      sessionTimeout: TEST_SESSION_TIMEOUT_MS,
+      connectionTimeout: 10_000,
+    });
+    const observer = new LeadershipObserver();
+    const election = created.getDispatcherLeaderElection();
+    await election.startLeaderElection(observer.contender('a', election, 'rpc://a'));
+    await eventually('a to lead', () => observer.sessionOf('a'));
+    await server.pause();
+    try {
+      await eventually('a to be revoked', () => observer.count('a', 'revoked') === 1);
+      // nzc alone would keep reconnecting forever after close(); the services must stop it.
+      await created.close();
+      await resourcesSettled(before);
+    } finally {
+      await server.resume();
+    }
   }, 40_000);
 });

@@ -20,7 +20,7 @@ import {
   type Transaction,
 } from 'node-zookeeper-client';
 import type { Logger } from '../../rpc/logger.js';
-import { dropConnection, stopClient } from './nzcInternals.js';
+import { closeNow, dropConnection } from './nzcInternals.js';
 
 /** Connection settings; all durations in milliseconds. */
 export interface ZooKeeperConnectionOptions {
@@ -287,7 +287,7 @@ export class ZooKeeperConnection {
       this.logger.warn({ session: this.sessionNumber }, 'ZooKeeper session expired; starting a new session.');
       this.setConnected(false);
       this.client = null;
-      stopClient(client);
+      closeNow(client);
       this.attemptSince = Date.now();
       this.newClient();
     } else if (state === State.AUTH_FAILED) {
@@ -377,13 +377,13 @@ export class ZooKeeperConnection {
 
   private async shutDownClient(client: Client): Promise<void> {
     if (client.getState() !== State.SYNC_CONNECTED) {
-      stopClient(client);
+      closeNow(client);
       return;
     }
     // Graceful: the server ends the session and deletes its ephemeral nodes right away.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        stopClient(client);
+        dropConnection(client);
         resolve();
       }, CLOSE_TIMEOUT_MS);
       client.once('disconnected', () => {
@@ -392,7 +392,6 @@ export class ZooKeeperConnection {
       });
       client.close();
     });
-    stopClient(client);
   }
 }
 
