@@ -24,6 +24,7 @@ import {
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
+  putU32,
   REPLY,
   TELL,
 } from './protocol.js';
@@ -223,10 +224,10 @@ export class ClientConnection extends Connection implements AskOwner {
       return;
     }
     const id = this.takeRequestId();
-    frame.writeUInt32BE(size, 0);
+    putU32(frame, size, 0);
     frame[4] = ASK;
-    frame.writeUInt32BE(id, 5);
-    frame.writeUInt32BE(route, 9);
+    putU32(frame, id, 5);
+    putU32(frame, route, 9);
     frame[13] = ask.fenced ? FLAG_FENCED : 0;
     // The arguments are on the wire now; do not keep (possibly large) values alive until the answer.
     ask.args = null;
@@ -260,9 +261,9 @@ export class ClientConnection extends Connection implements AskOwner {
       );
       return;
     }
-    frame.writeUInt32BE(size, 0);
+    putU32(frame, size, 0);
     frame[4] = TELL;
-    frame.writeUInt32BE(route, 5);
+    putU32(frame, route, 5);
     frame[9] = envelope.fenced ? FLAG_FENCED : 0;
     if (!this.established) this.queuedTells++;
     this.writer.push(frame);

@@ -32,6 +32,9 @@ export interface ConnectionContext {
 const PING_FRAME = Buffer.from([0, 0, 0, 1, PING]);
 const PONG_FRAME = Buffer.from([0, 0, 0, 1, PONG]);
 
+/** The least output a connection may buffer before it stops reading from its peer. */
+const BACKLOG_MIN = 16 * 1024 * 1024;
+
 /** How long a gracefully closed socket may take to finish before it is destroyed. */
 const CLOSE_GRACE_MS = 250;
 
@@ -62,7 +65,11 @@ export abstract class Connection implements FrameSink {
     this.sendLimit = ctx.config.maxFrameSize;
     this.lastActive = ctx.tick;
     this.reader = new FrameReader(ctx.config.maxFrameSize, this);
-    this.writer = new FrameWriter(socket);
+    // A peer that sends requests but does not read the answers must not make this process buffer without bound:
+    // past the high-water mark, reading from it stops until its socket drains (and if it never does, the idle
+    // timeout ends the connection, as nothing is read from it any more).
+    const highWater = Math.max(2 * ctx.config.maxFrameSize, BACKLOG_MIN);
+    this.writer = new FrameWriter(socket, highWater, () => this.onBacklog());
     this.settled = new Promise((resolve) => {
       this.markSettled = resolve;
     });
@@ -75,6 +82,16 @@ export abstract class Connection implements FrameSink {
     });
     // Each side announces itself at once: no waiting for the other, and a peer of another version still learns ours.
     socket.write(preamble(ctx.config.maxFrameSize));
+  }
+
+  private onBacklog(): void {
+    const socket = this.socket;
+    if (socket.isPaused() || this.closed) return;
+    this.log.debug({ remote: this.remote, buffered: socket.writableLength }, 'The peer reads slowly: pausing input.');
+    socket.pause();
+    socket.once('drain', () => {
+      if (!this.closed) socket.resume();
+    });
   }
 
   /** Resolves when the socket is fully closed. */

@@ -30,7 +30,15 @@ export class FrameWriter {
     this.flush();
   };
 
-  constructor(private readonly socket: Socket) {}
+  /**
+   * @param onBacklog called after a write that left more than `highWater` bytes buffered in the socket: the peer is
+   *   not reading (fast enough); the connection stops reading from it until the socket drains
+   */
+  constructor(
+    private readonly socket: Socket,
+    private readonly highWater = Number.POSITIVE_INFINITY,
+    private readonly onBacklog: () => void = () => {},
+  ) {}
 
   /** Stops writing until {@link release}. */
   hold(): void {
@@ -95,6 +103,7 @@ export class FrameWriter {
       for (const frame of frames) socket.write(frame);
       socket.uncork();
     }
+    if (socket.writableLength > this.highWater) this.onBacklog();
   }
 
   private schedule(): void {

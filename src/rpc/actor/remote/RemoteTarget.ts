@@ -23,6 +23,9 @@ export class RemoteTarget implements RpcTarget {
   private connection: ClientConnection | null = null;
   /** Route numbers of this endpoint's methods on `connection` (they are per connection). */
   private readonly routes = new Map<MethodInfo, number>();
+  /** The last method called and its route: most gateways call one method in a row (no map lookup then). */
+  private lastMethod: MethodInfo | null = null;
+  private lastRoute = -1;
 
   constructor(
     readonly address: string,
@@ -45,9 +48,10 @@ export class RemoteTarget implements RpcTarget {
       }
       this.connection = connection;
       this.routes.clear();
+      this.lastMethod = null;
     }
     const method = envelope.method!;
-    let route = this.routes.get(method);
+    let route = method === this.lastMethod ? this.lastRoute : this.routes.get(method);
     if (route === undefined) {
       route = connection.route(this.system, this.endpointId, method);
       if (route < 0) {
@@ -60,6 +64,8 @@ export class RemoteTarget implements RpcTarget {
       }
       this.routes.set(method, route);
     }
+    this.lastMethod = method;
+    this.lastRoute = route;
     if (envelope.kind === ASK) connection.ask(envelope as PendingAsk, route);
     else connection.tell(envelope, route);
   }

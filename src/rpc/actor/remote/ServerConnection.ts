@@ -28,6 +28,7 @@ import {
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
+  putU32,
   REPLY,
   TELL,
 } from './protocol.js';
@@ -327,9 +328,9 @@ export class ServerConnection extends Connection {
   }
 
   private sendFrame(kind: number, id: number, frame: Buffer): void {
-    frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
+    putU32(frame, frame.length - LENGTH_SIZE, 0);
     frame[4] = kind;
-    frame.writeUInt32BE(id, 5);
+    putU32(frame, id, 5);
     this.writer.push(frame);
   }
 

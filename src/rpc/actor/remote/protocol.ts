@@ -79,3 +79,11 @@ export function preamble(maxFrameSize: number, version = PROTOCOL_VERSION): Buff
   out.writeUInt32BE(Math.min(maxFrameSize, 0xffff_ffff), 8);
   return out;
 }
+
+/** Writes a u32 (big-endian) without the bounds checks of `Buffer#writeUInt32BE` (the caller sized the buffer). */
+export function putU32(buf: Buffer, value: number, at: number): void {
+  buf[at] = value >>> 24;
+  buf[at + 1] = value >>> 16;
+  buf[at + 2] = value >>> 8;
+  buf[at + 3] = value;
+}
