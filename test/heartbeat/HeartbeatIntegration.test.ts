@@ -71,7 +71,7 @@ function recordingListener<I, O>(endpoint: RpcEndpoint, payload: (seq: number) =
 }
 
 class JobMaster extends RpcEndpoint implements JobMasterGateway {
-  static override readonly gateways = [JobMasterGateway];
+  static readonly gateways = [JobMasterGateway];
   readonly recorder = recordingListener<SlotReport, JobReport>(this, (seq) => ({ job: 'wordcount', seq }));
   heartbeats!: HeartbeatManager<SlotReport, JobReport>;
 
@@ -113,7 +113,7 @@ class JobMaster extends RpcEndpoint implements JobMasterGateway {
 }
 
 class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
-  static override readonly gateways = [TaskExecutorGateway];
+  static readonly gateways = [TaskExecutorGateway];
   readonly recorder = recordingListener<JobReport, SlotReport>(this, (seq) => ({ slots: 4, seq }));
   heartbeats!: HeartbeatManager<JobReport, SlotReport>;
   /** A frozen task executor takes heartbeat requests but never handles them (like a stuck process). */
