@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ComponentIds,
   createHighAvailabilityServices,
   EmbeddedHaServices,
   EmbeddedLeaderRegistry,
@@ -92,5 +93,27 @@ describe('embedded HA services', () => {
     const services = new EmbeddedHaServices();
     await services.close();
     expect(() => services.getDispatcherLeaderElection()).toThrow(/closed/);
+  });
+});
+
+describe('embedded re-grant of the same contender', () => {
+  it('refuses a confirmation of the previous session even when the same contender leads again', async () => {
+    const services = new EmbeddedHaServices();
+    const a = new RecordingContender('a', services.getDispatcherLeaderElection());
+    await a.start();
+    const first = await a.waitForGrant();
+    // Queued before the revocation and re-grant: when it runs, the election still holds `first` as current, so the
+    // registry itself must refuse the old session.
+    const stale = a.election.confirmLeadership(first, 'rpc://stale');
+    services.registry.revokeLeadership(ComponentIds.dispatcher);
+    const second = await a.waitForGrant([first]);
+    await expect(stale).resolves.toBe(false);
+    expect(services.registry.getLeaderInformation(ComponentIds.dispatcher)).toBeNull();
+    await expect(a.election.confirmLeadership(second, 'rpc://a')).resolves.toBe(true);
+    expect(services.registry.getLeaderInformation(ComponentIds.dispatcher)).toEqual({
+      address: 'rpc://a',
+      sessionId: second,
+    });
+    await services.close();
   });
 });

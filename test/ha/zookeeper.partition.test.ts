@@ -72,6 +72,8 @@ describe('ZooKeeper connection trouble', () => {
     const sessionAfter = await eventually('a to lead again', () => observer.sessionOf('a'), 15_000);
     expect(sessionAfter).not.toBe(sessionBefore);
     await listener.waitForLeader('rpc://a', sessionAfter, 15_000);
+    await expect(ea.confirmLeadership(sessionBefore, 'rpc://stale')).resolves.toBe(false);
+    expect(listener.last).toEqual({ address: 'rpc://a', sessionId: sessionAfter });
     expect(observer.count('b', 'granted')).toBe(0);
     expect(observer.violations).toEqual([]);
   }, 40_000);

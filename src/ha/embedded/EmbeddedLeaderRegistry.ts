@@ -21,6 +21,8 @@ type Watcher = (info: LeaderInformation | null) => void;
 export class EmbeddedComponentElection {
   private readonly queue: EmbeddedCandidate[] = [];
   private leader: EmbeddedCandidate | null = null;
+  /** The session id the leader was granted with. */
+  private leaderSessionId: string | null = null;
   private info: LeaderInformation | null = null;
   /** The candidate whose publication `info` is: when it leaves, its information goes with it. */
   private infoOwner: EmbeddedCandidate | null = null;
@@ -39,6 +41,7 @@ export class EmbeddedComponentElection {
     if (this.infoOwner === candidate) this.setInformation(null, null);
     if (this.leader === candidate) {
       this.leader = null;
+      this.leaderSessionId = null;
       this.electIfVacant();
     }
   }
@@ -47,9 +50,12 @@ export class EmbeddedComponentElection {
     return this.leader === candidate;
   }
 
-  /** Stores `info` if `candidate` leads; the check and the write are one step, so a deposed leader cannot write. */
+  /**
+   * Stores `info` if `candidate` leads under `info.sessionId`; the check and the write are one step, so a deposed
+   * leader (or an earlier leadership of the same candidate) cannot write.
+   */
   publish(candidate: EmbeddedCandidate, info: LeaderInformation): boolean {
-    if (this.leader !== candidate) return false;
+    if (this.leader !== candidate || this.leaderSessionId !== info.sessionId) return false;
     this.setInformation(info, candidate);
     return true;
   }
@@ -64,6 +70,7 @@ export class EmbeddedComponentElection {
     const leader = this.leader;
     if (leader === null) return;
     this.leader = null;
+    this.leaderSessionId = null;
     this.queue.splice(this.queue.indexOf(leader), 1);
     this.queue.push(leader);
     leader.revoked();
@@ -98,7 +105,8 @@ export class EmbeddedComponentElection {
     const next = this.queue[0];
     if (next === undefined) return;
     this.leader = next;
-    next.granted(randomUUID());
+    this.leaderSessionId = randomUUID();
+    next.granted(this.leaderSessionId);
   }
 }
 

@@ -67,7 +67,8 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
   publishLeaderInformation(info: LeaderInformation): Promise<boolean> {
     return this.queue.submit(async () => {
       const latch = this.latch;
-      if (!this.hasLeadership() || latch === null) return false;
+      // The session check matters after a reconnect: the same latch node leads again, under a new session id.
+      if (!this.hasLeadership() || latch === null || info.sessionId !== this.leaderSessionId) return false;
       const written = await writeLeaderInformationGuarded(this.connection, latch.path, this.paths.connectionInfo, info);
       if (written) this.lastWritten = info;
       return written;
