@@ -1,6 +1,6 @@
 /** Remote calls between two services in one process: values, errors, lifecycle, fencing, handshakes. */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   EndpointNotStartedException,
   FencingTokenException,
@@ -21,9 +21,10 @@ import {
   ValueEndpoint,
   ValueGateway,
 } from './gateways.js';
-import { cleanup, rejectionOf, remoteService, sleep } from './support.js';
+import { assertNoLeaks, cleanup, rejectionOf, remoteService, sleep } from './support.js';
 
 afterEach(cleanup);
+afterAll(assertNoLeaks);
 
 async function pair(config = {}): Promise<{ server: RpcService; client: RpcService; endpoint: ValueEndpoint }> {
   const server = await remoteService(config);

@@ -5,13 +5,25 @@
  */
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { RecipientUnreachableException, RpcConnectionException } from '../../src/index.js';
+import { EndpointNotStartedException, RecipientUnreachableException, RpcConnectionException } from '../../src/index.js';
 import { LeaderGateway, ValueEndpoint, ValueGateway } from './gateways.js';
-import { cleanup, freePort, livePeers, rawServer, rejectionOf, remoteService, sleep, spawnPeer } from './support.js';
+import {
+  assertNoLeaks,
+  cleanup,
+  freePort,
+  livePeers,
+  RawPeer,
+  rawServer,
+  rejectionOf,
+  remoteService,
+  sleep,
+  spawnPeer,
+} from './support.js';
 
 afterEach(cleanup);
-afterAll(() => {
+afterAll(async () => {
   expect(livePeers()).toBe(0);
+  await assertNoLeaks();
 });
 
 /** Long enough that a test would time out if a failure waited for it. */
@@ -48,6 +60,10 @@ describe('a peer process dies', () => {
     await expect(gw.echo('after')).resolves.toBe('after');
     await expect(leader.whoAmI()).resolves.toBe('leader epoch-1');
     await expect(gw.recorded()).resolves.toEqual([]);
+
+    // An endpoint of the peer process that was never started.
+    const idle = await client.connect(again.info.idle, ValueGateway);
+    await expect(idle.echo(1)).rejects.toBeInstanceOf(EndpointNotStartedException);
   });
 
   it('fails asks pending on a frozen peer (half-open connection) once pings go unanswered', async () => {
@@ -80,6 +96,9 @@ describe('a service is closed', () => {
     await server.closeAsync();
     expect(await pending).toBeInstanceOf(RecipientUnreachableException);
     expect(await rejectionOf(gw.echo(1))).toBeInstanceOf(RecipientUnreachableException);
+    // The port is closed.
+    const probe = new RawPeer(server.getPort());
+    await probe.waitClosed();
   });
 
   it('fails the asks of a closing client service and refuses new connects', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RpcService } from '../../src/index.js';
 import { ASK, DECLARE, HANDSHAKE, PING, TELL } from '../../src/rpc/actor/remote/protocol.js';
 import { LeaderEndpoint, ValueEndpoint, ValueGateway } from './gateways.js';
-import { cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
+import { assertNoLeaks, cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
 
 let service: RpcService;
 let endpoint: ValueEndpoint;
@@ -24,7 +24,10 @@ beforeAll(async () => {
   endpoint.start();
   new LeaderEndpoint(service, 'epoch', 'leader').start();
 });
-afterAll(cleanup);
+afterAll(async () => {
+  await cleanup();
+  await assertNoLeaks();
+});
 
 /** A valid session: preamble, handshake, routes, asks and tells (some fenced), a ping. */
 function validSession(): Buffer[] {

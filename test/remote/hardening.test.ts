@@ -4,7 +4,7 @@
  * or its call refused, and the service keeps serving everyone else.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HandshakeException, RpcConnectionException, RpcException, type RpcService } from '../../src/index.js';
 import {
   ASK,
@@ -19,6 +19,7 @@ import {
 } from '../../src/rpc/actor/remote/protocol.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
+  assertNoLeaks,
   captureLogger,
   cleanup,
   frameBytes,
@@ -32,6 +33,7 @@ import {
 } from './support.js';
 
 afterEach(cleanup);
+afterAll(assertNoLeaks);
 
 interface Setup {
   service: RpcService;

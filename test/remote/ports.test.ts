@@ -1,11 +1,13 @@
 /** Port ranges, bind and external addresses, address helpers. */
 
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { normalizeHost, parseRpcAddress, RpcException, RpcSystem, rpcAddressToHostAndPort } from '../../src/index.js';
 import { parsePortRange } from '../../src/rpc/actor/remote/ports.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
-import { cleanup, quietLogger, RawPeer, rejectionOf, remoteService } from './support.js';
+import { assertNoLeaks, cleanup, quietLogger, RawPeer, rejectionOf, remoteService } from './support.js';
+
+afterAll(assertNoLeaks);
 
 const blockers: Server[] = [];
 afterEach(async () => {

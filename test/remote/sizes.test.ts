@@ -1,11 +1,12 @@
 /** Frame size limits: oversized requests fail at the caller unsent, oversized responses fail that call only. */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RpcException, RpcSystem } from '../../src/index.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
-import { cleanup, rejectionOf, remoteService } from './support.js';
+import { assertNoLeaks, cleanup, rejectionOf, remoteService } from './support.js';
 
 afterEach(cleanup);
+afterAll(assertNoLeaks);
 
 const LIMIT = 64 * 1024;
 

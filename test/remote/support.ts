@@ -16,6 +16,8 @@ import {
 import { createWireCodec } from '../../src/rpc/actor/remote/wireCodec.js';
 
 const services = new Set<RpcService>();
+/** Every port a service of this module bound: checked free again by {@link assertNoLeaks}. */
+const boundPorts = new Set<number>();
 const peers = new Set<ChildProcess>();
 const sockets = new Set<Socket>();
 const servers = new Set<Server>();
@@ -27,7 +29,21 @@ export async function remoteService(config: RpcConfig = {}, portRange = '0'): Pr
     .withBindAddress('127.0.0.1')
     .createAndStart();
   services.add(service);
+  boundPorts.add(service.getPort());
   return service;
+}
+
+/** Fails when a peer process is still alive or a port bound by a service of this module is still taken. */
+export async function assertNoLeaks(): Promise<void> {
+  if (livePeers() > 0) throw new Error(`${livePeers()} peer processes are still alive`);
+  for (const port of boundPorts) {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', () => reject(new Error(`port ${port} is still bound`)));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+    });
+  }
+  boundPorts.clear();
 }
 
 /** Closes every service, kills every peer, destroys every raw socket and server made through this module. */

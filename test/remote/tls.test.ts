@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HandshakeException, RpcConnectionException, type RpcTlsConfig } from '../../src/index.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
-import { cleanup, preambleBytes, RawPeer, rejectionOf, remoteService } from './support.js';
+import { assertNoLeaks, cleanup, preambleBytes, RawPeer, rejectionOf, remoteService } from './support.js';
 
 let dir: string;
 const pem = (name: string): string => readFileSync(join(dir, name), 'utf8');
@@ -82,6 +82,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(cleanup);
+afterAll(assertNoLeaks);
 
 function tls(node: string, ca = 'ca', extra: Partial<RpcTlsConfig> = {}): RpcTlsConfig {
   return { key: pem(`${node}.key`), cert: pem(`${node}.crt`), ca: pem(`${ca}.crt`), ...extra };

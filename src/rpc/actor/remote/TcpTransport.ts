@@ -151,6 +151,8 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
         this.port,
       );
       this.log.info({ address: this.addressPrefix, bound }, 'RPC service listening.');
+      // Errors of a listening server (say, EMFILE on accept) are logged; they must not crash the process.
+      this.server.on('error', (error) => this.log.error({ err: error }, 'The RPC server socket failed.'));
       return;
     }
     throw new RpcException(`Could not start RpcService on any port in port range ${options.externalPortRange}`, {
