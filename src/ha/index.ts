@@ -31,5 +31,5 @@ export type { LeaderRetrievalListener, LeaderRetrievalService } from './LeaderRe
 export { DEFAULT_LEADER_SESSION_ID } from './standalone/drivers.js';
 export { type StandaloneHaConfig, StandaloneHaServices } from './standalone/StandaloneHaServices.js';
 export { ZooKeeperPaths } from './zookeeper/paths.js';
-export { ZooKeeperTimeoutException } from './zookeeper/ZooKeeperConnection.js';
+export { ZooKeeperNotConnectedException, ZooKeeperTimeoutException } from './zookeeper/ZooKeeperConnection.js';
 export { ZOOKEEPER_HA_DEFAULTS, type ZooKeeperHaConfig, ZooKeeperHaServices } from './zookeeper/ZooKeeperHaServices.js';
