@@ -9,8 +9,10 @@ import { EndpointNotStartedException, RecipientUnreachableException, RpcConnecti
 import { LeaderGateway, ValueEndpoint, ValueGateway } from './gateways.js';
 import {
   assertNoLeaks,
+  captureLogger,
   cleanup,
   freePort,
+  type LogEntry,
   livePeers,
   RawPeer,
   rawServer,
@@ -113,6 +115,26 @@ describe('a service is closed', () => {
     expect(await pending).toBeInstanceOf(RecipientUnreachableException);
     expect(await rejectionOf(gw.echo(1))).toBeInstanceOf(RecipientUnreachableException);
     await expect(client.connect(endpoint.getAddress(), ValueGateway)).rejects.toThrow(/stopped/);
+  });
+});
+
+describe('tells to an unreachable peer', () => {
+  it('are dropped without an error at the caller, and logged', async () => {
+    const logs: LogEntry[] = [];
+    const server = await remoteService();
+    const client = await remoteService({ logger: captureLogger(logs) });
+    const endpoint = new ValueEndpoint(server);
+    endpoint.start();
+    const gw = await client.connect(endpoint.getAddress(), ValueGateway);
+    await server.closeAsync();
+    await sleep(20);
+    expect(() => {
+      gw.record('a');
+      gw.record('b');
+    }).not.toThrow();
+    const deadline = Date.now() + 3000;
+    while (!logs.some((e) => /dropping 2 unsent tells/.test(String(e.msg))) && Date.now() < deadline) await sleep(10);
+    expect(logs.some((e) => e.level === 'warn' && /dropping 2 unsent tells/.test(String(e.msg)))).toBe(true);
   });
 });
 

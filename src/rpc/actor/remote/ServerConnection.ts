@@ -88,6 +88,8 @@ function plainError(error: unknown, depth = 0): unknown {
   return copy;
 }
 
+const NO_ARGS: unknown[] = [];
+
 function isName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH;
 }
@@ -211,9 +213,13 @@ export class ServerConnection extends Connection {
     return server;
   }
 
+  /** The arguments and token of the call being decoded (fields, so that decoding allocates no result object). */
+  private callArgs: unknown[] = NO_ARGS;
+  private callToken: unknown;
+
   /**
-   * Decodes the arguments (and token) of a call into `this.args`/`this.token`; returns false (after answering or
-   * logging through `refuse`) when they are not well-formed.
+   * Decodes the arguments (and, for a fenced call, the token) of a call into `callArgs`/`callToken`. Returns null,
+   * or why the payload is not acceptable (undecodable, or not `args` / `[token, args]`).
    */
   private decodeCall(buf: Buffer, start: number, end: number, fenced: boolean, method: MethodInfo): string | null {
     let value: unknown;
@@ -236,8 +242,11 @@ export class ServerConnection extends Connection {
     return null;
   }
 
-  private callArgs: unknown[] = [];
-  private callToken: unknown;
+  /** Drops the references to the last call's values (a large argument must not outlive its call here). */
+  private forgetCall(): void {
+    this.callArgs = NO_ARGS;
+    this.callToken = undefined;
+  }
 
   private onAsk(buf: Buffer, start: number, end: number): void {
     const id = buf.readUInt32BE(start + 1);
@@ -259,7 +268,9 @@ export class ServerConnection extends Connection {
       this.sendError(id, new RpcException(problem));
       return;
     }
-    server.deliver(new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id));
+    const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id);
+    this.forgetCall();
+    server.deliver(ask);
   }
 
   private onTell(buf: Buffer, start: number, end: number): void {
@@ -281,7 +292,9 @@ export class ServerConnection extends Connection {
       this.log.warn({ remote: this.remote, reason: problem }, 'Dropping a fire-and-forget message.');
       return;
     }
-    server.deliver(new Envelope(TELL_MESSAGE, info, this.callArgs, null, this.callToken, fenced, null));
+    const tell = new Envelope(TELL_MESSAGE, info, this.callArgs, null, this.callToken, fenced, null);
+    this.forgetCall();
+    server.deliver(tell);
   }
 
   // ---- answers ----------------------------------------------------------------------------------------------------
