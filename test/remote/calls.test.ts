@@ -300,4 +300,14 @@ describe('force serialization of local calls (B69)', () => {
     const local = await service.connect(endpoint.getAddress(), DerivedGateway);
     await expect(local.localOnly()).resolves.toBe('local');
   });
+
+  it('applies the frame size limit to forced-serialized requests and responses', async () => {
+    const service = await remoteService({ forceInvocationSerialization: true, maxFrameSize: 64 * 1024 });
+    const endpoint = new ValueEndpoint(service);
+    endpoint.start();
+    const gw = endpoint.getSelfGateway(ValueGateway);
+    await expect(gw.bytes(100_000)).rejects.toThrow(/exceeds the maximum framesize 65536/);
+    await expect(gw.echo(Buffer.alloc(100_000))).rejects.toThrow(/exceeds the maximum framesize 65536/);
+    await expect(gw.bytes(1000)).resolves.toHaveLength(1000);
+  });
 });

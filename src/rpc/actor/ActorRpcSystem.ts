@@ -1,6 +1,6 @@
 /** The built-in `RpcSystem`: the actor runtime, with an optional network transport for remote services. */
 
-import { type RpcConfig, resolveConfig } from '../config.js';
+import { type ResolvedRpcConfig, type RpcConfig, resolveConfig } from '../config.js';
 import { RpcException } from '../errors.js';
 import { getDefaultLogger } from '../logger.js';
 import type { RpcService } from '../RpcService.js';
@@ -19,8 +19,11 @@ export interface RemoteServiceOptions {
 /** Turns remote-builder options into a transport factory; installed by the transport module. */
 export type RemoteTransportPlugin = (options: RemoteServiceOptions) => TransportFactory;
 
-/** Round trip through the wire codec (force-serialization aid); installed by the transport module. */
-export type RoundTripFactory = () => (value: unknown) => unknown;
+/**
+ * Round trip through the wire codec (force-serialization aid); installed by the transport module. It gets the
+ * service's configuration so that it can apply the same limits (`maxFrameSize`) as the wire.
+ */
+export type RoundTripFactory = (config: ResolvedRpcConfig) => (value: unknown) => unknown;
 
 let remotePlugin: RemoteTransportPlugin | undefined;
 let roundTripFactory: RoundTripFactory | undefined;
@@ -67,7 +70,7 @@ class ActorServiceBuilder implements RpcServiceBuilder {
       this.componentName === undefined ? this.config : { ...this.config, componentName: this.componentName },
       getDefaultLogger,
     );
-    const roundTrip = roundTripFactory?.() ?? null;
+    const roundTrip = roundTripFactory?.(config) ?? null;
     if (config.forceInvocationSerialization && roundTrip === null) {
       throw new RpcException('forceInvocationSerialization needs the wire codec, which is not installed.');
     }

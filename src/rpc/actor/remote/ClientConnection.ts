@@ -47,12 +47,14 @@ class HandshakeCall implements Outstanding {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
+    private readonly connection: ClientConnection,
     readonly recipient: string,
     private readonly resolve: (status: unknown) => void,
     private readonly reject: (error: unknown) => void,
     timeoutMs: number,
   ) {
     this.timer = setTimeout(() => {
+      this.connection.forgetRequest(this.requestId);
       this.fail(new RpcTimeoutException(`The handshake with ${recipient} timed out after ${timeoutMs} ms.`));
     }, timeoutMs);
     this.timer.unref();
@@ -60,15 +62,11 @@ class HandshakeCall implements Outstanding {
 
   succeed(status: unknown): void {
     clearTimeout(this.timer);
-    this.owner?.onAskSettled(this as unknown as PendingAsk);
-    this.owner = null;
     this.resolve(status);
   }
 
   fail(error: unknown): void {
     clearTimeout(this.timer);
-    this.owner?.onAskSettled(this as unknown as PendingAsk);
-    this.owner = null;
     this.reject(error);
   }
 }
@@ -183,6 +181,11 @@ export class ClientConnection extends Connection implements AskOwner {
     this.requests.delete(ask.requestId);
   }
 
+  /** Forgets a request whose answer is no longer awaited. */
+  forgetRequest(requestId: number): void {
+    this.requests.delete(requestId);
+  }
+
   /** Number of asks and handshakes awaiting an answer. */
   get pendingRequests(): number {
     return this.requests.size;
@@ -282,13 +285,12 @@ export class ClientConnection extends Connection implements AskOwner {
         reject(this.closeReason);
         return;
       }
-      const call = new HandshakeCall(recipient, resolve, reject, timeoutMs);
+      const call = new HandshakeCall(this, recipient, resolve, reject, timeoutMs);
       const frame = this.ctx.codec.encode([system, endpointId, gateway], HEADER_SIZE[HANDSHAKE]!);
       const id = this.takeRequestId();
       frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
       frame[4] = HANDSHAKE;
       frame.writeUInt32BE(id, 5);
-      call.owner = this;
       call.requestId = id;
       this.requests.set(id, call);
       this.writer.push(frame);

@@ -1,16 +1,21 @@
 /** Installs the TCP/TLS transport behind `RpcSystem.load().remoteServiceBuilder(...)` (imported by `src/index.ts`). */
 
+import { RpcException } from '../../errors.js';
 import { installRemoteTransport } from '../ActorRpcSystem.js';
 import { TcpTransport } from './TcpTransport.js';
 import { createWireCodec } from './wireCodec.js';
 
 installRemoteTransport(
   (options) => (host) => TcpTransport.create(host, options),
-  () => {
-    // Force-serialization aid: a value goes through exactly what the wire would do to it.
+  (config) => {
+    // Force-serialization aid: a value goes through exactly what the wire would do to it, size limit included.
     const codec = createWireCodec();
+    const max = config.maxFrameSize;
     return (value) => {
       const bytes = codec.encode(value, 0);
+      if (bytes.length > max) {
+        throw new RpcException(`The serialized size ${bytes.length} exceeds the maximum framesize ${max} .`);
+      }
       return codec.decode(bytes, 0, bytes.length);
     };
   },

@@ -830,7 +830,7 @@ export class Encoder {
     for (const slot of ERROR_VALUE_SLOTS) {
       try {
         // `message` only when own: `new Error()` has none, and the rebuilt error must not grow one.
-        this.write(slot === 'message' && !hasOwn.call(error, slot) ? undefined : error[slot], depth);
+        this.write(slot === 'message' && !hasOwn.call(error, slot) ? undefined : readSlot(error, slot), depth);
       } catch (e) {
         throw trace(e, slot, error);
       }
@@ -876,6 +876,20 @@ function indexOf(error: Error, chain: readonly Error[]): number {
   if (index === undefined) chainIndexes.set(chain, (index = new Map()));
   for (let i = index.size; i < chain.length; i++) index.set(chain[i]!, i);
   return index.get(error) ?? -1;
+}
+
+/**
+ * An error's name, message or stack. V8 formats `stack` on first read from the current name and message, and that
+ * throws when the name cannot be turned into a string: the stack is only a diagnostic, so it is dropped then rather
+ * than failing the error (which is usually on its way to report a failure).
+ */
+function readSlot(error: Error, slot: 'name' | 'message' | 'stack'): unknown {
+  if (slot !== 'stack') return error[slot];
+  try {
+    return error.stack;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Adds `.cause` steps for part `index` of an error chain. */
