@@ -173,7 +173,7 @@ describe('round trips: primitives', () => {
       `\uFFFD${'z'.repeat(80)}\uD801`, // a legal U+FFFD next to a lone surrogate
     ];
     for (const s of strings) expect(codec.roundTrip(s)).toBe(s);
-    expectRoundTrip({ ['key\uD800']: 'value\uDC00' });
+    expectRoundTrip(Object.fromEntries([['key\uD800', 'value\uDC00']]));
   });
 
   it('BigInt of any size and sign', () => {
@@ -566,6 +566,15 @@ describe('round trips: errors', () => {
     expect(decoded.name).toBe('Custom');
   });
 
+  it('an error whose stack cannot be formatted (a name V8 cannot print) still travels, without its stack', () => {
+    const error = new Error('odd');
+    Object.defineProperty(error, 'name', { value: Object.create(null), enumerable: false });
+    expect(() => error.stack).toThrow(TypeError);
+    const decoded = codec.roundTrip(error);
+    expect(decoded.message).toBe('odd');
+    expect(Object.hasOwn(decoded, 'stack')).toBe(false);
+  });
+
   it('errors inside other values', () => {
     expectRoundTrip({
       failures: [new Error('a'), new RecipientUnreachableException('b')],
@@ -795,8 +804,7 @@ describe('values that cannot be serialized', () => {
       'Cannot serialize value of type Promise at value.p',
     );
     expect(serializationError(new SharedArrayBuffer(8)).reason).toBe('value of type SharedArrayBuffer');
-    // biome-ignore lint/style/useConsistentBuiltinInstantiation: the boxed primitive is the point
-    expect(serializationError(new Number(1)).reason).toBe('value of type Number (a boxed primitive)');
+    expect(serializationError(Object(1)).reason).toBe('value of type Number (a boxed primitive)');
   });
 
   it('an instance of an unregistered class (silently sending a plain object would lose its methods)', () => {
