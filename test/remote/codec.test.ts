@@ -1110,6 +1110,18 @@ describe('decoding untrusted bytes', () => {
     deserializationError(hex('81 91 00 01')); // object key that is an array
   });
 
+  it('a decoded error is always printable, whatever a peer puts in its name, message or stack', () => {
+    const evil = { toString: 1, valueOf: 1 };
+    // the encoder sends what it is given; a peer could send the same bytes
+    const error = new Error('x');
+    Object.defineProperty(error, 'stack', { value: evil }); // first: V8 would format the stack from the evil name
+    Object.defineProperty(error, 'message', { value: evil });
+    Object.defineProperty(error, 'name', { value: evil });
+    const decoded = codec.roundTrip(error);
+    expect(`${decoded.name}: ${decoded.message}`).toBe('[object Object]: [object Object]');
+    expect(typeof decoded.stack).toBe('string');
+  });
+
   it('accepts number keys from foreign encoders as strings', () => {
     expect(codec.decode(hex('82 01 a1 61 cb 3ff8000000000000 a1 62'))).toEqual({ 1: 'a', 1.5: 'b' });
   });

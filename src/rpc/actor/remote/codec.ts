@@ -83,6 +83,8 @@ export class ValueCodec implements EncoderHost, DecoderHost {
   private readonly useGlobal: boolean;
   private readonly encoder: Encoder;
   private readonly decoder: Decoder;
+  private spare: Encoder | undefined;
+  private spareReader: Decoder | undefined;
 
   constructor(options: ValueCodecOptions = {}) {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -132,7 +134,7 @@ export class ValueCodec implements EncoderHost, DecoderHost {
     if (!Number.isInteger(reserve) || reserve < 0 || reserve > 1024) {
       throw new RangeError(`reserve must be an integer from 0 to 1024, not ${reserve}.`);
     }
-    const encoder = this.encoder.busy ? new Encoder(this, this.maxDepth) : this.encoder;
+    const encoder = this.encoder.busy ? this.spareEncoder() : this.encoder;
     try {
       return encoder.encode(value, reserve);
     } catch (error) {
@@ -150,7 +152,7 @@ export class ValueCodec implements EncoderHost, DecoderHost {
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > bytes.length) {
       throw new RangeError(`Invalid range [${start}, ${end}) of ${bytes.length} bytes.`);
     }
-    const decoder = this.decoder.busy ? new Decoder(this, this.maxDepth, this.copyBuffers) : this.decoder;
+    const decoder = this.decoder.busy ? this.spareDecoder() : this.decoder;
     try {
       return decoder.decode(bytes, start, end);
     } catch (error) {
@@ -184,6 +186,26 @@ export class ValueCodec implements EncoderHost, DecoderHost {
       if (error instanceof SerializationError) return error.describe(root);
       throw error;
     }
+  }
+
+  /** An encoder for a nested `encode` (from a `toData` or a getter); one is kept, deeper nesting gets new ones. */
+  private spareEncoder(): Encoder {
+    if (this.spare === undefined || this.spare.busy) {
+      const encoder = new Encoder(this, this.maxDepth);
+      this.spare ??= encoder;
+      return encoder;
+    }
+    return this.spare;
+  }
+
+  /** A decoder for a nested `decode` (from a `fromData`). */
+  private spareDecoder(): Decoder {
+    if (this.spareReader === undefined || this.spareReader.busy) {
+      const decoder = new Decoder(this, this.maxDepth, this.copyBuffers);
+      this.spareReader ??= decoder;
+      return decoder;
+    }
+    return this.spareReader;
   }
 
   /** Turns the encoder's internal failure into the public error, finding the cycle when nesting ran too deep. */

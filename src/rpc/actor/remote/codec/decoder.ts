@@ -546,7 +546,12 @@ export class Decoder {
    */
   private buildError(part: unknown, cause: { cause: unknown } | undefined): Error {
     if (!Array.isArray(part) || part.length !== 6) throw new DeserializationError('Invalid error extension.');
-    const [classKey, name, message, stack, fields, errors] = part as unknown[];
+    const [classKey, rawName, rawMessage, rawStack, fields, errors] = part as unknown[];
+    // These end up in log lines and messages (`${e.name}: ${e.message}`): an object from a peer there (say
+    // `{ toString: 1 }`) would make that formatting throw. Objects become safe strings; primitives stay as sent.
+    const name = printable(rawName);
+    const message = printable(rawMessage);
+    const stack = printable(rawStack);
     let cls: Function = Error;
     if (typeof classKey === 'string') {
       const registration = this.host.classNamed(classKey);
@@ -622,6 +627,18 @@ function shortAscii(src: Buffer, p: number, length: number): string | undefined 
   if (length === 7) return fromCharCode(a, b, c, d, e, f, g);
   const h = src[p + 7]!;
   return h < 0x80 ? fromCharCode(a, b, c, d, e, f, g, h) : undefined;
+}
+
+/** A primitive as it is; an object as a string that cannot throw to produce. */
+function printable(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  try {
+    const s = String(value);
+    if (typeof s === 'string') return s;
+  } catch {
+    // `toString`/`valueOf` that are not functions: fall back to the tag
+  }
+  return Object.prototype.toString.call(value);
 }
 
 /** A property as the Error constructor makes them: writable, configurable, not enumerable. */
