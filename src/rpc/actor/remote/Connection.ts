@@ -47,7 +47,11 @@ export abstract class Connection implements FrameSink {
   readonly writer: FrameWriter;
   protected readonly reader: FrameReader;
   protected readonly log: Logger;
-  /** Tick of the last complete frame received (or of the opening). */
+  /**
+   * Tick of the last bytes received (or of the opening). Any bytes count, so that a large frame on a slow link is
+   * not mistaken for a dead peer; a peer that stops sending, in the middle of a frame or not, is closed after
+   * `idleTimeout`.
+   */
   protected lastActive: number;
   private lastPing = Number.NEGATIVE_INFINITY;
   /** True once the peer's preamble was accepted. */
@@ -74,7 +78,10 @@ export abstract class Connection implements FrameSink {
       this.markSettled = resolve;
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastActive = this.ctx.tick;
+      this.reader.push(chunk);
+    });
     socket.on('error', (error) => this.close(error));
     socket.on('close', () => {
       this.close(new Error(`the connection to ${this.remote} was closed`));
@@ -104,7 +111,6 @@ export abstract class Connection implements FrameSink {
   abstract onPreamble(version: number, peerMaxFrameSize: number): boolean;
 
   onFrame(buf: Buffer, start: number, end: number): void {
-    this.lastActive = this.ctx.tick;
     const kind = buf[start]!;
     const header = HEADER_SIZE[kind];
     if (header === undefined || kind === 0 || end - start < header - LENGTH_SIZE) {
@@ -147,7 +153,7 @@ export abstract class Connection implements FrameSink {
 
   /**
    * Called by the transport's timer: pings a peer that has been quiet for `pingInterval`, closes one that has been
-   * quiet (or stuck in the middle of a frame) for `idleTimeout`.
+   * quiet for `idleTimeout` (whether it stopped between frames or in the middle of one).
    */
   check(tick: number): void {
     if (this.closed) return;

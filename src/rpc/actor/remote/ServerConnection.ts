@@ -43,7 +43,6 @@ class Route {
     readonly endpointId: string,
     readonly gateway: string,
     readonly method: string,
-    readonly address: string,
   ) {}
 }
 
@@ -177,7 +176,7 @@ export class ServerConnection extends Connection {
     if (payload === undefined) return;
     const [system, endpointId, gateway, method] = payload as [string, string, string, string];
     const foreign = system !== this.ctx.systemName;
-    this.routes.push(new Route(foreign, endpointId, gateway, method, this.ctx.addressPrefix + endpointId));
+    this.routes.push(new Route(foreign, endpointId, gateway, method));
   }
 
   /** Decodes the payload of a control frame: an array of `count` short non-empty strings, or a protocol violation. */
@@ -193,6 +192,11 @@ export class ServerConnection extends Connection {
       return undefined;
     }
     return value as string[];
+  }
+
+  /** The address a route names, for error messages (not kept per route: routes are many, errors rare). */
+  private addressOf(route: Route): string {
+    return this.ctx.addressPrefix + route.endpointId;
   }
 
   /** The route of a call, or a protocol violation. */
@@ -255,12 +259,12 @@ export class ServerConnection extends Connection {
     const fenced = (buf[start + 9]! & FLAG_FENCED) !== 0;
     const server = this.resolve(route);
     if (server === undefined) {
-      this.sendError(id, unreachable(`ask ${route.gateway}.${route.method}`, route.address));
+      this.sendError(id, unreachable(`ask ${route.gateway}.${route.method}`, this.addressOf(route)));
       return;
     }
     const info = route.info;
     if (info === undefined) {
-      this.sendError(id, methodRefused(route.gateway, route.method, route.address));
+      this.sendError(id, methodRefused(route.gateway, route.method, this.addressOf(route)));
       return;
     }
     const problem = this.decodeCall(buf, start + 10, end, fenced, info);
@@ -282,8 +286,8 @@ export class ServerConnection extends Connection {
     if (server === undefined || info === undefined) {
       const error =
         server === undefined
-          ? unreachable(`tell ${route.gateway}.${route.method}`, route.address)
-          : methodRefused(route.gateway, route.method, route.address);
+          ? unreachable(`tell ${route.gateway}.${route.method}`, this.addressOf(route))
+          : methodRefused(route.gateway, route.method, this.addressOf(route));
       this.log.debug({ remote: this.remote, err: error }, 'Dropping a fire-and-forget message.');
       return;
     }
