@@ -253,7 +253,7 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
         return;
       }
     }
-    // A socket error is handled by its connection; until then, one must not crash the process.
+    // From here on the connection handles the socket's errors, timeouts and closing.
     this.inbound.add(new ServerConnection(this, socket, remote));
   }
 
