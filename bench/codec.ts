@@ -2,8 +2,8 @@
  * Micro-benchmark of the value codec against plain msgpackr: ns per encode and per decode of a small structured
  * payload, a 1 KiB and a 1 MiB Buffer (and a few richer payloads for context).
  *
- *   npx tsx bench/codec.ts            # default: ~0.4 s per measurement, best of 5 rounds
- *   npx tsx bench/codec.ts --quick    # fewer rounds
+ *   npx tsx bench/codec.ts            # 25 interleaved rounds of ~20 ms per variant, best round kept
+ *   npx tsx bench/codec.ts --quick    # 8 rounds of ~10 ms
  *
  * A benchmark, not a test: it prints numbers and asserts nothing. Both sides reuse one encoder/decoder instance, as
  * the transport does. "msgpackr" is `new Packr({ useRecords: false })` / `new Unpackr({ useRecords: false })` —
@@ -14,28 +14,38 @@ import { Packr, Unpackr } from 'msgpackr';
 import { ValueCodec } from '../src/rpc/actor/remote/codec.js';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 3 : 5;
-const TARGET_NS = quick ? 150e6 : 400e6;
+/** Short rounds, many of them: the best round is the one least disturbed by other processes and by GC. */
+const ROUNDS = quick ? 8 : 25;
+const ROUND_NS = quick ? 10e6 : 20e6;
 
 let sink: unknown;
 
-/** ns per call of `fn`: calibrates the batch size, then takes the best of several rounds (least disturbed). */
-function measure(fn: () => unknown): number {
+/** Calls of `fn` that take about one round. */
+function calibrate(fn: () => unknown): number {
   let n = 1;
   for (;;) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) sink = fn();
     const dt = Number(process.hrtime.bigint() - t0);
-    if (dt > 20e6) break;
+    if (dt > ROUND_NS / 4) return Math.max(1, Math.round((n * ROUND_NS) / dt));
     n *= 2;
   }
-  // warm-up done by calibration; now measure
-  const iterations = Math.max(1, Math.round(n * (TARGET_NS / ROUNDS / 20e6)));
-  let best = Number.POSITIVE_INFINITY;
+}
+
+/**
+ * ns per call of each variant. The variants run interleaved, round by round, so that both see the same machine
+ * (this one is shared); each keeps its best round.
+ */
+function measure(variants: ReadonlyArray<() => unknown>): number[] {
+  const counts = variants.map(calibrate);
+  const best = variants.map(() => Number.POSITIVE_INFINITY);
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < iterations; i++) sink = fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / iterations);
+    variants.forEach((fn, v) => {
+      const n = counts[v]!;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) sink = fn();
+      best[v] = Math.min(best[v]!, Number(process.hrtime.bigint() - t0) / n);
+    });
   }
   return best;
 }
@@ -90,10 +100,10 @@ function fmt(ns: number): string {
   return ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`;
 }
 
-console.log(`node ${process.version}, ${ROUNDS} rounds, best round reported (ns/op, lower is better)\n`);
+console.log(`node ${process.version}, ${ROUNDS} interleaved rounds, best round (ns/op, lower is better)\n`);
 const header = [
   'payload',
-  'bytes (ours/msgpackr)',
+  'bytes ours/msgpackr',
   'encode msgpackr',
   'encode ours',
   'ratio',
@@ -105,10 +115,8 @@ const rows: string[][] = [];
 for (const c of cases) {
   const ours = codec.encode(c.value);
   const theirs = packr.pack(c.value);
-  const encM = measure(() => packr.pack(c.value));
-  const encO = measure(() => codec.encode(c.value));
-  const decM = measure(() => unpackr.unpack(theirs));
-  const decO = measure(() => codec.decode(ours));
+  const [encM, encO] = measure([() => packr.pack(c.value), () => codec.encode(c.value)]) as [number, number];
+  const [decM, decO] = measure([() => unpackr.unpack(theirs), () => codec.decode(ours)]) as [number, number];
   rows.push([
     c.name + (c.lossyInMsgpackr ? ' *' : ''),
     `${ours.length}/${theirs.length}`,
@@ -122,8 +130,9 @@ for (const c of cases) {
 }
 for (const c of cases.filter((x) => x.name.startsWith('Buffer'))) {
   const ours = codecNoCopy.encode(c.value);
-  const decO = measure(() => codecNoCopy.decode(ours));
-  rows.push([`${c.name} (copyBuffers: false)`, `${ours.length}`, '', '', '', '', fmt(decO), '']);
+  const theirs = packr.pack(c.value);
+  const [decM, decO] = measure([() => unpackr.unpack(theirs), () => codecNoCopy.decode(ours)]) as [number, number];
+  rows.push([`${c.name}, copyBuffers: false`, '', '', '', '', fmt(decM), fmt(decO), (decO / decM).toFixed(2)]);
 }
 
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -135,6 +144,6 @@ for (const r of rows) console.log(line(r));
 console.log(
   '\n* msgpackr loses information here (Error: stack, own fields and class; Map decodes as an object), so the',
   '\n  comparison flatters it. ratio = ours / msgpackr. Decoded msgpackr Buffers are views of the input (no copy);',
-  '\n  ours copy unless copyBuffers: false.',
+  '\n  ours are copies unless copyBuffers: false (rows marked so).',
 );
 if (sink === Symbol.for('never')) console.log(sink);
