@@ -104,6 +104,18 @@ describe('remote calls between two services', () => {
     expect(later).not.toBeInstanceOf(CustomError);
   });
 
+  it('sends an error the codec cannot carry as a plain copy, or at least its name and message', async () => {
+    const { client, endpoint } = await pair();
+    const gw = await client.connect(endpoint.getAddress(), ValueGateway);
+    const field = await rejectionOf(gw.failWeird('field'));
+    expect(field.name).toBe('TypeError');
+    expect(field.message).toBe('weird failure');
+    expect((field.cause as Error).message).toBe('inner');
+    const getter = await rejectionOf(gw.failWeird('getter'));
+    expect(getter).toBeInstanceOf(RpcException);
+    await expect(gw.echo('still serving')).resolves.toBe('still serving');
+  });
+
   it('keeps the order of asks and tells from one sender', async () => {
     const { client, endpoint } = await pair();
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);

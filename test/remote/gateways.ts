@@ -22,6 +22,8 @@ export interface ValueGateway extends RpcGateway {
   fail(message: string): Promise<never>;
   /** Rejects later with a custom error. */
   failLater(message: string): Promise<never>;
+  /** Throws an error the codec cannot carry as is: `'field'` (a function field) or `'getter'` (a throwing getter). */
+  failWeird(kind: string): Promise<never>;
   /** A buffer of `size` bytes. */
   bytes(size: number): Promise<Buffer>;
   /** Returns a value that cannot be serialized (a function). */
@@ -40,6 +42,7 @@ export const ValueGateway = gateway<ValueGateway>('ValueGateway', {
   nullValue: 'ask',
   fail: 'ask',
   failLater: 'ask',
+  failWeird: 'ask',
   bytes: 'ask',
   unserializable: 'ask',
   wait: 'ask',
@@ -106,6 +109,18 @@ export class ValueEndpoint extends RpcEndpoint implements ValueGateway, DerivedG
   async failLater(message: string): Promise<never> {
     await new Promise((resolve) => setTimeout(resolve, 1));
     const error = new CustomError(message, 42);
+    throw error;
+  }
+  async failWeird(kind: string): Promise<never> {
+    const error = new TypeError('weird failure', { cause: new Error('inner') }) as TypeError & Record<string, unknown>;
+    if (kind === 'field') error.callback = () => 1;
+    else
+      Object.defineProperty(error, 'message', {
+        enumerable: true,
+        get() {
+          throw new Error('no message for you');
+        },
+      });
     throw error;
   }
   async bytes(size: number): Promise<Buffer> {

@@ -89,6 +89,16 @@ function plainError(error: unknown, depth = 0): unknown {
 
 const NO_ARGS: unknown[] = [];
 
+/** `Name: message` of anything thrown, at most 4 KiB, whatever its getters do. */
+function summarize(error: unknown): string {
+  try {
+    const text = error instanceof Error ? `${String(error.name)}: ${String(error.message)}` : String(error);
+    return text.slice(0, 4096);
+  } catch {
+    return 'The remote call failed with an error that cannot be described.';
+  }
+}
+
 function isName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH;
 }
@@ -327,21 +337,26 @@ export class ServerConnection extends Connection {
   /** Sends the failure of an ask. An error the codec cannot carry goes as a plain copy (name, message, stack). */
   sendError(id: number, error: unknown): void {
     if (this.closed) return;
-    const codec = this.ctx.codec;
     const header = HEADER_SIZE[ERROR]!;
-    let frame: Buffer;
-    try {
-      frame = codec.encode(error, header);
-    } catch {
-      frame = codec.encode(plainError(error), header);
-    }
-    if (frame.length - LENGTH_SIZE > this.sendLimit) {
-      // A giant error (a huge message or stack): keep what identifies it.
-      const e = error instanceof Error ? error : new Error(String(error));
-      const copy = new RpcException(`${e.name}: ${e.message}`.slice(0, 4096));
-      frame = codec.encode(copy, header);
+    let frame = this.encodeError(error, header);
+    if (frame === null || frame.length - LENGTH_SIZE > this.sendLimit) {
+      // Not encodable even as a plain copy, or giant (a huge message or stack): keep what identifies it.
+      frame = this.ctx.codec.encode(new RpcException(summarize(error)), header);
     }
     this.sendFrame(ERROR, id, frame);
+  }
+
+  /** The error as the codec encodes it, else as a plain copy, else null. Never throws (it runs in reply paths). */
+  private encodeError(error: unknown, header: number): Buffer | null {
+    try {
+      return this.ctx.codec.encode(error, header);
+    } catch {
+      try {
+        return this.ctx.codec.encode(plainError(error), header);
+      } catch {
+        return null;
+      }
+    }
   }
 
   private sendFrame(kind: number, id: number, frame: Buffer): void {
