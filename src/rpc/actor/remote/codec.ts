@@ -16,10 +16,22 @@
  * ```ts
  * const codec = new ValueCodec();                      // one per RPC service
  * codec.registerClass(Point);                          // or registerClass(Point) for every codec of the process
- * const frame = codec.encode([kind, callId, target, method, args], 4);   // 4 free bytes for the length prefix
- * frame.writeUInt32BE(frame.length - 4, 0);
- * const message = codec.decode(frame, 4);              // DeserializationError on garbage
+ * const frame = codec.encode([target, method, args], 9);   // 9 free bytes for a binary frame header
+ * frame.writeUInt32BE(frame.length - 4, 0);            // …which the caller fills in
+ * const message = codec.decode(frame, 9);              // DeserializationError on garbage
  * ```
+ *
+ * For a transport:
+ * - One `encode` produces a whole frame: header room (`reserve`) plus payload, in one buffer, one write.
+ * - `encode` returns a view of a slab (up to 1 MiB, reused across calls): `byteOffset` is rarely 0 and `.buffer`
+ *   holds other messages — never send or keep `.buffer` itself. The bytes of a returned view are never written
+ *   again, so a view may wait in a write queue as long as needed; consecutive results are adjacent, so
+ *   {@link joinFrames} coalesces a tick's frames into one write without copying when nothing else was encoded in
+ *   between. A frame that outgrows the slab gets a buffer of its own.
+ * - `decode(frame, start, end)` reads a payload in place; with `copyBuffers: false` decoded Buffers are views of
+ *   `frame`, which then must not be reused (a fresh buffer per frame, or a socket chunk, is fine).
+ * - Failures: `encode` throws {@link SerializationError} (wrap it with {@link argumentSerializationMessage}),
+ *   `decode` throws only {@link DeserializationError} for bad input. Nothing else is thrown for data.
  */
 
 import { Decoder, type DecoderHost } from './codec/decoder.js';
@@ -70,8 +82,8 @@ export interface ValueCodecOptions {
 }
 
 /**
- * Encodes and decodes values for one RPC service. Not thread-bound state, but not re-entrant either: nested use
- * (a `toData` that encodes) is detected and served by a spare encoder.
+ * Encodes and decodes values for one RPC service. Calls are synchronous; a nested call (a `toData` that encodes, a
+ * `fromData` that decodes) is detected and served by a spare encoder or decoder.
  */
 export class ValueCodec implements EncoderHost, DecoderHost {
   /** This codec's own class registrations (consulted before the global ones). */

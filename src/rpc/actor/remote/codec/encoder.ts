@@ -8,7 +8,7 @@
  *
  * Buffers: every `encode` returns a view (`subarray`) of a slab that is never written again once handed out — so the
  * result stays valid as long as it is referenced — and consecutive results are adjacent in the slab (no alignment
- * gap), which lets a transport coalesce them without copying (see `concatAdjacent` in `codec.ts`).
+ * gap), which lets a transport coalesce them without copying (see `mergeAdjacent` and `joinFrames` in `codec.ts`).
  */
 
 import { isNativeError } from 'node:util/types';
@@ -138,6 +138,8 @@ const MAX_SLAB_SIZE = 1024 * 1024;
 const MIN_FREE = 2048;
 /** Slabs grown past this for one large message are not reused, so that one big frame does not pin memory. */
 const MAX_KEPT = MAX_SLAB_SIZE;
+/** The empty buffer an encoder starts with. */
+const NO_SLAB = Buffer.alloc(0);
 /** Every `write` entry guarantees this much room, so scalars need no bounds check. */
 const HEADROOM = 24;
 /** Longer strings are measured exactly (`Buffer.byteLength`) instead of reserving 3 bytes per UTF-16 unit. */
@@ -184,9 +186,10 @@ export class Encoder {
     private readonly host: EncoderHost,
     private readonly maxDepth: number,
   ) {
-    this.buf = Buffer.allocUnsafeSlow(SLAB_SIZE);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-    this.safeEnd = this.buf.length - HEADROOM;
+    // The first slab comes with the first encode: a codec that only decodes never allocates one.
+    this.buf = NO_SLAB;
+    this.view = new DataView(NO_SLAB.buffer, NO_SLAB.byteOffset, 0);
+    this.safeEnd = -HEADROOM;
   }
 
   /**
@@ -195,7 +198,7 @@ export class Encoder {
    */
   encode(value: unknown, reserve: number): Buffer {
     if (this.buf.length - this.pos < MIN_FREE + reserve) {
-      this.slabSize = Math.min(MAX_SLAB_SIZE, this.slabSize * 2);
+      if (this.buf !== NO_SLAB) this.slabSize = Math.min(MAX_SLAB_SIZE, this.slabSize * 2);
       this.newSlab(this.slabSize);
     }
     this.start = this.pos;
