@@ -240,6 +240,23 @@ describe('round trips: structures', () => {
     expect(decoded).toEqual({ a: 1, b: [2] });
   });
 
+  it('objects, arrays and errors made in another realm (node:vm) are plain data too', async () => {
+    const vm = await import('node:vm');
+    const foreign = vm.runInNewContext('({ list: [1, { a: "x" }], error: new TypeError("vm") })');
+    expect(Object.getPrototypeOf(foreign)).not.toBe(Object.prototype);
+    const decoded = codec.roundTrip(foreign) as { list: unknown[]; error: Error; date: unknown };
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(decoded.list).toEqual([1, { a: 'x' }]);
+    expect(decoded.error.message).toBe('vm');
+    expect(decoded.error).toBeInstanceOf(Error);
+    // other built-ins of that realm are not recognized: a clear error, not a silent plain object
+    expect(serializationError(vm.runInNewContext('({ date: new Date(5) })')).path).toBe('.date');
+    // a user class that happens to be called Object is still a class
+    const NamedObject = { Object: class {} }.Object;
+    expect(NamedObject.name).toBe('Object');
+    expect(serializationError(new NamedObject()).reason).toBe('an instance of unregistered class Object');
+  });
+
   it('keys that are also Object.prototype members are plain data', () => {
     const decoded = expectRoundTrip({ constructor: 'c', toString: 1, hasOwnProperty: null, valueOf: [1] });
     expect(decoded.constructor).toBe('c');

@@ -604,6 +604,8 @@ export class Encoder {
       if (registration?.asError) this.writeError(value as Error, depth);
       else if (registration !== undefined) this.writeClass(value, registration, depth);
       else if (value instanceof Error || isNativeError(value)) this.writeError(value as Error, depth);
+      else if (Array.isArray(value) && isForeignIntrinsic(proto, 'Array')) this.writeArray(value, depth + 1);
+      else if (isForeignIntrinsic(proto, 'Object')) this.writePlainObject(value as Record<string, unknown>, depth + 1);
       else {
         const failure = new EncodeFailure(describeUnserializableObject(value, proto));
         if (!UNSERIALIZABLE_BUILT_INS.has(proto)) failure.hint = 'register the class with registerClass on both sides';
@@ -904,6 +906,18 @@ function readSlot(error: Error, slot: 'name' | 'message' | 'stack'): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * True when `proto` is `Object.prototype` or `Array.prototype` of another realm (a `node:vm` context): objects and
+ * arrays made there are plain data too. Recognized by shape: the constructor's name, and for `Object` the end of the
+ * chain. Only reached for values that are nothing else.
+ */
+function isForeignIntrinsic(proto: object, name: 'Object' | 'Array'): boolean {
+  const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as { name?: unknown } | undefined;
+  if (typeof ctor !== 'function' || ctor.name !== name || ctor.prototype !== proto) return false;
+  const parent = getPrototypeOf(proto);
+  return name === 'Object' ? parent === null : parent !== null && isForeignIntrinsic(parent, 'Object');
 }
 
 /** Adds `.cause` steps for part `index` of an error chain. */
