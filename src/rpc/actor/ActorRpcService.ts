@@ -53,7 +53,8 @@ export class ActorRpcService implements RpcService, ServerHost {
     private readonly roundTrip: ((value: unknown) => unknown) | null = null,
   ) {
     this.logger = config.logger;
-    this.dispatcher = new Dispatcher(config.throughput);
+    // Asks made before or during a run get their deadline stamped by it (see DeadlineQueue).
+    this.dispatcher = new Dispatcher(config.throughput, () => this.deadlines.stamp());
     this.executor = new TimerScheduledExecutor(this.logger);
     this.context = {
       askTimeout: config.askTimeout,

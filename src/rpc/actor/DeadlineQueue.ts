@@ -1,9 +1,18 @@
 /**
- * Ask timeouts without a timer per call. Asks with the same timeout expire in the order they were made, so each
- * distinct timeout value gets a FIFO lane with a single timer armed for its oldest unsettled ask. Settled asks at
- * the head are dropped as they settle, so a lane stays short when replies come back in order; the timer is left
- * armed and simply re-armed for the new head when it fires, so a steady stream of asks costs about one timer
- * wake-up per timeout period instead of a setTimeout/clearTimeout pair per call.
+ * Ask timeouts without a timer per call, and without a clock read per call.
+ *
+ * Asks with the same timeout expire in the order they were made, so each distinct timeout value gets a FIFO lane
+ * with a single timer armed for its oldest unsettled ask. Settled asks at the head are dropped as they settle, so a
+ * lane stays short when replies come back in order; the timer is left armed and re-armed for the new head when it
+ * fires, so a steady stream of asks costs about one timer wake-up per timeout period instead of a
+ * setTimeout/clearTimeout pair per call.
+ *
+ * Reading the clock costs about as much as the rest of a local ask's bookkeeping, so new asks are *stamped* in
+ * batches: `add` only appends, and `stamp()` gives every ask added since the last stamp the deadline
+ * `now + timeout`. Because the stamp is taken after the asks were made, a deadline is never earlier than the ask's
+ * true start plus its timeout; it is later by at most the rest of the current tick. The dispatcher stamps at the
+ * start of each run (every local ask is followed by one), and asks that travel elsewhere schedule a stamp for the
+ * end of the current tick with `stampSoon()`.
  */
 
 import type { PendingAsk } from './PendingAsk.js';
@@ -11,31 +20,49 @@ import type { PendingAsk } from './PendingAsk.js';
 export class DeadlineLane {
   private items: (PendingAsk | undefined)[] = [];
   private head = 0;
+  private tail = 0;
+  /** Index of the first ask without a deadline yet. */
+  private unstamped = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** True while the lane is in its queue's list of lanes to stamp. */
+  dirty = false;
 
   constructor(
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
     private readonly onEmpty: (lane: DeadlineLane) => void,
   ) {}
 
-  add(ask: PendingAsk, now: number): void {
-    ask.deadline = now + this.timeoutMs;
-    ask.timeoutMs = this.timeoutMs;
+  add(ask: PendingAsk): void {
     ask.lane = this;
-    this.items.push(ask);
-    if (this.timer === undefined) this.arm(ask.deadline, now);
+    ask.timeoutMs = this.timeoutMs;
+    this.items[this.tail++] = ask;
+  }
+
+  /** Gives the asks added since the last stamp their deadline, and arms the timer if it is not. */
+  stamp(now: number): void {
+    this.dirty = false;
+    const items = this.items;
+    const deadline = now + this.timeoutMs;
+    for (let i = Math.max(this.unstamped, this.head); i < this.tail; i++) items[i]!.deadline = deadline;
+    this.unstamped = this.tail;
+    if (this.timer === undefined && this.head < this.tail) this.arm(items[this.head]!.deadline, now);
   }
 
   /** Drops settled asks from the head; called when an ask of this lane settles. */
   compact(): void {
     const items = this.items;
-    while (this.head < items.length && items[this.head]!.settled) items[this.head++] = undefined;
-    if (this.head === items.length) {
-      // Keep the timer: re-arming one per sequential ask would cost more than one spare wake-up per period.
-      this.items = [];
+    while (this.head < this.tail && items[this.head]!.settled) items[this.head++] = undefined;
+    if (this.head === this.tail) {
+      // Reuse the array: its slots were cleared. Keep the timer: re-arming one per sequential ask would cost more
+      // than one spare wake-up per period.
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > items.length) {
-      this.items = items.slice(this.head);
+      this.tail = 0;
+      this.unstamped = 0;
+      if (items.length > 4096) this.items = [];
+    } else if (this.head > 4096 && this.head * 2 > this.tail) {
+      this.items = items.slice(this.head, this.tail);
+      this.tail -= this.head;
+      this.unstamped = Math.max(0, this.unstamped - this.head);
       this.head = 0;
     }
   }
@@ -43,17 +70,20 @@ export class DeadlineLane {
   /** Rejects every unsettled ask with `error` (service shutdown). */
   failAll(error: () => unknown): void {
     const items = this.items;
-    for (let i = this.head; i < items.length; i++) {
+    const [from, to] = [this.head, this.tail];
+    this.items = [];
+    this.head = 0;
+    this.tail = 0;
+    this.unstamped = 0;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (let i = from; i < to; i++) {
       const ask = items[i]!;
       if (!ask.settled) {
         ask.lane = null;
         ask.fail(error());
       }
     }
-    this.items = [];
-    this.head = 0;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 
   private arm(deadline: number, now: number): void {
@@ -67,7 +97,7 @@ export class DeadlineLane {
     this.timer = undefined;
     const now = performance.now();
     const items = this.items;
-    while (this.head < items.length) {
+    while (this.head < this.unstamped) {
       const ask = items[this.head]!;
       if (!ask.settled && ask.deadline > now) break;
       items[this.head++] = undefined;
@@ -76,13 +106,15 @@ export class DeadlineLane {
         ask.expire();
       }
     }
-    if (this.head < items.length) {
+    if (this.head < this.unstamped) {
       this.arm(items[this.head]!.deadline, now);
-    } else {
-      this.items = [];
+    } else if (this.head === this.tail) {
       this.head = 0;
+      this.tail = 0;
+      this.unstamped = 0;
       this.onEmpty(this);
     }
+    // Asks not stamped yet are armed for by the stamp that is already on its way.
   };
 }
 
@@ -91,20 +123,25 @@ export class DeadlineQueue {
   private readonly lanes = new Map<number, DeadlineLane>();
   private lastTimeout = Number.NaN;
   private lastLane: DeadlineLane | undefined;
+  private readonly dirtyLanes: (DeadlineLane | undefined)[] = [];
+  private dirtyCount = 0;
+  private stampScheduled = false;
   private readonly removeLane = (lane: DeadlineLane): void => {
     if (lane === this.lastLane) {
       this.lastLane = undefined;
       this.lastTimeout = Number.NaN;
     }
-    for (const [timeout, l] of this.lanes) {
-      if (l === lane) {
-        this.lanes.delete(timeout);
-        return;
-      }
-    }
+    if (!lane.dirty && this.lanes.get(lane.timeoutMs) === lane) this.lanes.delete(lane.timeoutMs);
+  };
+  private readonly stampNow = (): void => {
+    this.stampScheduled = false;
+    this.stamp();
   };
 
-  /** Makes `ask` expire after `timeoutMs` unless it settles first; Infinity means never. */
+  /**
+   * Makes `ask` expire `timeoutMs` after now unless it settles first; Infinity means never. The caller must make
+   * sure `stamp()` runs before the end of the tick: the dispatcher does for local deliveries, `stampSoon()` otherwise.
+   */
   add(ask: PendingAsk, timeoutMs: number): void {
     if (timeoutMs === Number.POSITIVE_INFINITY) return;
     // Nearly every ask uses the default timeout: skip the map lookup for a repeat.
@@ -115,13 +152,40 @@ export class DeadlineQueue {
     }
     this.lastTimeout = timeoutMs;
     this.lastLane = lane;
-    lane.add(ask, performance.now());
+    lane.add(ask);
+    if (!lane.dirty) {
+      lane.dirty = true;
+      this.dirtyLanes[this.dirtyCount++] = lane;
+    }
+  }
+
+  /** Stamps the asks added since the last stamp (one clock read for all of them). */
+  stamp(): void {
+    const count = this.dirtyCount;
+    if (count === 0) return;
+    this.dirtyCount = 0;
+    const lanes = this.dirtyLanes;
+    const now = performance.now();
+    for (let i = 0; i < count; i++) {
+      lanes[i]!.stamp(now);
+      lanes[i] = undefined;
+    }
+  }
+
+  /** Schedules a stamp at the end of the current tick (for asks that no dispatcher run follows). */
+  stampSoon(): void {
+    if (!this.stampScheduled && this.dirtyCount > 0) {
+      this.stampScheduled = true;
+      queueMicrotask(this.stampNow);
+    }
   }
 
   /** Rejects every pending ask (service shutdown). */
   failAll(error: () => unknown): void {
     for (const lane of [...this.lanes.values()]) lane.failAll(error);
     this.lanes.clear();
+    this.dirtyLanes.length = 0;
+    this.dirtyCount = 0;
     this.lastLane = undefined;
     this.lastTimeout = Number.NaN;
   }

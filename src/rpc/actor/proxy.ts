@@ -136,6 +136,8 @@ function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Fun
   }
   context.deadlines.add(pending, timeoutMs);
   target.deliver(pending);
+  // A local delivery is followed by a dispatcher run, which stamps the deadline; anything else needs a stamp.
+  if (!target.inProcess) context.deadlines.stampSoon();
   return promise;
 }
 
