@@ -312,4 +312,33 @@ describe('ask timeouts', () => {
     );
     outcomes.forEach((elapsed, i) => expect(elapsed).toBeGreaterThanOrEqual([40, 10, 30, 20][i]! - 1));
   });
+
+  it('never expires an ask early, also when made inside a mailbox turn or after a long synchronous stretch', async () => {
+    const endpoint = new HelloEndpoint(service);
+    const caller = new HelloEndpoint(service);
+    endpoint.start();
+    caller.start();
+    const gw = endpoint.getSelfGateway(HelloGateway);
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {}
+    };
+    const elapsed: number[] = [];
+    const measure = () => {
+      const started = performance.now();
+      return gw.slowEcho('x', 20).catch(() => elapsed.push(performance.now() - started));
+    };
+    const inTurn = caller.callAsync(() => {
+      busy(15);
+      const pending = measure();
+      busy(15);
+      return pending;
+    }, 5000);
+    busy(15);
+    const afterBusy = measure();
+    busy(15);
+    await Promise.all([inTurn, afterBusy]);
+    expect(elapsed).toHaveLength(2);
+    for (const ms of elapsed) expect(ms).toBeGreaterThanOrEqual(20);
+  });
 });
