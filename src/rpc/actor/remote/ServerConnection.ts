@@ -9,7 +9,7 @@ import { RpcException } from '../../errors.js';
 import type { MethodInfo } from '../../gateway.js';
 import type { EndpointServer } from '../EndpointServer.js';
 import { ASK as ASK_MESSAGE, Envelope, type ReplySink, TELL as TELL_MESSAGE } from '../messages.js';
-import { Connection } from './Connection.js';
+import { Connection, PAUSED_INFLIGHT } from './Connection.js';
 import { methodRefused, resultTooLarge, unreachable } from './failures.js';
 import {
   ASK,
@@ -25,6 +25,7 @@ import {
   KIND_NAMES,
   LENGTH_SIZE,
   MAX_NAME_LENGTH,
+  MAX_PENDING_ASKS,
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
@@ -66,6 +67,7 @@ export class InboundAsk extends Envelope implements ReplySink {
     if (this.done) return;
     this.done = true;
     this.args = null;
+    this.connection.answered();
     this.connection.sendResult(this.requestId, this.method!, value);
   }
 
@@ -73,6 +75,7 @@ export class InboundAsk extends Envelope implements ReplySink {
     if (this.done) return;
     this.done = true;
     this.args = null;
+    this.connection.answered();
     this.connection.sendError(this.requestId, error);
   }
 }
@@ -105,6 +108,10 @@ function isName(value: unknown): value is string {
 
 export class ServerConnection extends Connection {
   private readonly routes: Route[] = [];
+  /** Asks delivered to endpoints and not answered yet. */
+  private pendingAsks = 0;
+  /** The limit of pending asks (see MAX_PENDING_ASKS; smaller in tests). */
+  static maxPendingAsks = MAX_PENDING_ASKS;
 
   // ---- opening ----------------------------------------------------------------------------------------------------
 
@@ -284,6 +291,13 @@ export class ServerConnection extends Connection {
     }
     const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id);
     this.forgetCall();
+    if (++this.pendingAsks === ServerConnection.maxPendingAsks) {
+      this.log.warn(
+        { remote: this.remote, pending: this.pendingAsks },
+        `${this.remote} has ${this.pendingAsks} asks awaiting an answer: not reading from it until half are answered.`,
+      );
+      this.pauseInput(PAUSED_INFLIGHT);
+    }
     server.deliver(ask);
   }
 
@@ -312,6 +326,11 @@ export class ServerConnection extends Connection {
   }
 
   // ---- answers ----------------------------------------------------------------------------------------------------
+
+  /** An ask of this connection was answered (or failed). */
+  answered(): void {
+    if (--this.pendingAsks === ServerConnection.maxPendingAsks >>> 1) this.resumeInput(PAUSED_INFLIGHT);
+  }
 
   /** Sends the result of an ask, or the reason it cannot be sent. */
   sendResult(id: number, method: MethodInfo, value: unknown): void {

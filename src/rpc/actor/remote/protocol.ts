@@ -51,6 +51,12 @@ export const HANDSHAKE_GATEWAY_NOT_SERVED = 3;
 
 /** Routes a client may declare on one connection (bounds what a peer can make the server remember). */
 export const MAX_ROUTES = 65_536;
+/**
+ * Asks one connection may have awaiting an answer at a server; beyond, the server stops reading from it until half
+ * of them are answered (bounds the work and memory one peer can pile up, e.g. with asks that never complete).
+ */
+export const MAX_PENDING_ASKS = 65_536;
+
 /** Longest endpoint id, system, gateway or method name accepted in HANDSHAKE and DECLARE. */
 export const MAX_NAME_LENGTH = 255;
 
