@@ -28,6 +28,7 @@ import {
   REPLY,
   TELL,
 } from './protocol.js';
+import { RequestTable } from './RequestTable.js';
 
 /** A request in the table: a `PendingAsk` of a proxy, or a handshake of `connect`. */
 interface Outstanding {
@@ -89,10 +90,7 @@ export class ClientConnection extends Connection implements AskOwner {
   readonly ready: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (error: unknown) => void;
-  private readonly requests = new Map<number, Outstanding>();
-  private nextId = 1;
-  /** True after request ids wrapped around: from then on an id still in use is skipped. */
-  private wrapped = false;
+  private readonly requests = new RequestTable<Outstanding>();
   private readonly routes = new Map<string, number>();
   private readonly connectTimer: NodeJS.Timeout;
   /** Tells queued before the connection was up (logged if they are dropped). */
@@ -148,11 +146,9 @@ export class ClientConnection extends Connection implements AskOwner {
       this.violation(`a ${KIND_NAMES[kind]} frame, which only clients send`);
       return;
     }
-    const id = buf.readUInt32BE(start + 1);
-    const call = this.requests.get(id);
+    const call = this.requests.take(buf.readUInt32BE(start + 1));
     // Unknown: the ask timed out (or was never made); its late answer is dropped.
     if (call === undefined) return;
-    this.requests.delete(id);
     call.owner = null;
     let value: unknown;
     try {
@@ -178,12 +174,12 @@ export class ClientConnection extends Connection implements AskOwner {
 
   /** `AskOwner`: an ask settled elsewhere (timeout, service shutdown); its answer will be dropped. */
   onAskSettled(ask: PendingAsk): void {
-    this.requests.delete(ask.requestId);
+    this.requests.take(ask.requestId);
   }
 
   /** Forgets a request whose answer is no longer awaited. */
   forgetRequest(requestId: number): void {
-    this.requests.delete(requestId);
+    this.requests.take(requestId);
   }
 
   /** Number of asks and handshakes awaiting an answer. */
@@ -226,7 +222,7 @@ export class ClientConnection extends Connection implements AskOwner {
       ask.fail(requestTooLarge(method.qualifiedName, size, this.sendLimit));
       return;
     }
-    const id = this.takeRequestId();
+    const id = this.requests.add(ask);
     putU32(frame, size, 0);
     frame[4] = ASK;
     putU32(frame, id, 5);
@@ -235,8 +231,6 @@ export class ClientConnection extends Connection implements AskOwner {
     // The arguments are on the wire now; do not keep (possibly large) values alive until the answer.
     ask.args = null;
     ask.owner = this;
-    ask.requestId = id;
-    this.requests.set(id, ask);
     this.writer.push(frame);
   }
 
@@ -287,23 +281,12 @@ export class ClientConnection extends Connection implements AskOwner {
       }
       const call = new HandshakeCall(this, recipient, resolve, reject, timeoutMs);
       const frame = this.ctx.codec.encode([system, endpointId, gateway], HEADER_SIZE[HANDSHAKE]!);
-      const id = this.takeRequestId();
-      frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
+      const id = this.requests.add(call);
+      putU32(frame, frame.length - LENGTH_SIZE, 0);
       frame[4] = HANDSHAKE;
-      frame.writeUInt32BE(id, 5);
-      call.requestId = id;
-      this.requests.set(id, call);
+      putU32(frame, id, 5);
       this.writer.push(frame);
     });
-  }
-
-  private takeRequestId(): number {
-    let id = this.nextId;
-    if (this.wrapped) while (this.requests.has(id) || id === 0) id = (id + 1) >>> 0;
-    const next = (id + 1) >>> 0;
-    if (next === 0) this.wrapped = true;
-    this.nextId = next;
-    return id;
   }
 
   // ---- closing ----------------------------------------------------------------------------------------------------
@@ -311,8 +294,7 @@ export class ClientConnection extends Connection implements AskOwner {
   protected onClose(reason: unknown): void {
     clearTimeout(this.connectTimer);
     if (!this.established) this.rejectReady(reason);
-    const calls = [...this.requests.values()];
-    this.requests.clear();
+    const calls = this.requests.drain();
     if (calls.length > 0 || this.queuedTells > 0) {
       this.log.warn(
         { remote: this.remote, asks: calls.length, tells: this.queuedTells, reason: describe(reason) },
