@@ -68,6 +68,25 @@ describe('frame sizes', () => {
     await expect(toBig.echo('alive')).resolves.toBe('alive');
   });
 
+  it('fails calls queued while reconnecting that exceed the limit the peer announces', async () => {
+    const server = await remoteService({ maxFrameSize: LIMIT });
+    const client = await remoteService();
+    const endpoint = new ValueEndpoint(server);
+    endpoint.start();
+    const gw = await client.connect(endpoint.getAddress(), ValueGateway);
+    await expect(gw.echo('first')).resolves.toBe('first');
+    // Break the connection under the gateway: the next calls are queued until a new one is up.
+    const transport = (client as unknown as { transport: { clients: Map<string, { socket: { destroy(): void } }> } })
+      .transport;
+    for (const connection of transport.clients.values()) connection.socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const big = gw.echo(Buffer.alloc(2 * LIMIT));
+    const small = gw.echo('small');
+    await expect(big).rejects.toThrow(/exceeds the maximum framesize 65536/);
+    await expect(small).resolves.toBe('small');
+    expect(stats(server).inbound).toBe(1);
+  });
+
   it('echoes 8 MiB with the default limit, and local calls have no limit (B64)', async () => {
     const server = await remoteService();
     const client = await remoteService();

@@ -133,7 +133,11 @@ export class ClientConnection extends Connection implements AskOwner {
       return false;
     }
     clearTimeout(this.connectTimer);
-    this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);
+    if (peerMaxFrameSize < this.sendLimit) {
+      this.sendLimit = peerMaxFrameSize;
+      // Calls queued while connecting were checked against our own limit only.
+      if (this.writer.pending() > 0) this.writer.filter((frame) => this.fitsPeer(frame));
+    }
     this.established = true;
     this.queuedTells = 0;
     this.writer.release();
@@ -164,6 +168,27 @@ export class ClientConnection extends Connection implements AskOwner {
     }
     if (kind === REPLY) call.succeed(value);
     else call.fail(value);
+  }
+
+  /** True when a queued frame fits the peer's limit; otherwise fails its ask (or drops its tell) and returns false. */
+  private fitsPeer(frame: Buffer): boolean {
+    const size = frame.length - LENGTH_SIZE;
+    if (size <= this.sendLimit) return true;
+    const kind = frame[4];
+    if (kind === ASK) {
+      const call = this.requests.take(frame.readUInt32BE(5));
+      if (call !== null && call !== undefined) {
+        call.owner = null;
+        const method = call.method?.qualifiedName ?? 'unknown';
+        call.fail(requestTooLarge(method, size, this.sendLimit));
+      }
+    } else {
+      this.log.warn(
+        { remote: this.remote, size, max: this.sendLimit },
+        `Dropping a queued ${KIND_NAMES[kind ?? 0]} of ${size} bytes: ${this.remote} accepts at most ${this.sendLimit}.`,
+      );
+    }
+    return false;
   }
 
   protected checkOpening(): void {

@@ -51,6 +51,13 @@ export class FrameWriter {
     if (this.frames.length > 0 && !this.scheduled) this.schedule();
   }
 
+  /** Keeps only the queued frames for which `keep` returns true (used once, when a held connection opens). */
+  filter(keep: (frame: Buffer) => boolean): void {
+    const kept = this.frames.filter(keep);
+    this.frames = kept;
+    this.bytes = kept.reduce((sum, frame) => sum + frame.length, 0);
+  }
+
   /** Drops everything queued and refuses further frames. */
   close(): void {
     this.closed = true;

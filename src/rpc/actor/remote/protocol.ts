@@ -60,8 +60,8 @@ export const MAX_PENDING_ASKS = 65_536;
 /** Longest endpoint id, system, gateway or method name accepted in HANDSHAKE and DECLARE. */
 export const MAX_NAME_LENGTH = 255;
 
-/** The smallest frame limit a peer may announce (it must at least take handshakes and small calls). */
-export const MIN_PEER_FRAME_SIZE = 1024;
+/** The smallest frame limit a peer may announce: it must at least take the largest HANDSHAKE and DECLARE. */
+export const MIN_PEER_FRAME_SIZE = 4096;
 
 /** Frame kind names for logs. */
 export const KIND_NAMES: readonly string[] = [
