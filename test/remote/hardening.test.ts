@@ -138,6 +138,15 @@ describe('malformed input closes the connection, the service goes on', () => {
     await stillServes(s);
   });
 
+  it('a preamble announcing a frame limit too small for any handshake', async () => {
+    const s = await setup();
+    const peer = await new RawPeer(s.port).connected();
+    peer.write(preambleBytes(PROTOCOL_VERSION, 100));
+    await peer.waitClosed();
+    expect(warned(s.logs, /a maximum frame size of 100 bytes/)).toBe(true);
+    await stillServes(s);
+  });
+
   it('answers pings with pongs', async () => {
     const s = await setup();
     const peer = await rawPeer(s.port);
