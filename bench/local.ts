@@ -121,12 +121,11 @@ async function tells(target: Target, durationMs: number): Promise<number> {
   return sent;
 }
 
-async function measure(run: () => Promise<number>, durationMs: number): Promise<number> {
+async function measure(run: () => Promise<number>): Promise<number> {
   await run(); // warm-up with the same shape
   const started = performance.now();
   const ops = await run();
   return ops / ((performance.now() - started) / 1000);
-  void durationMs;
 }
 
 export async function runLocalBench(quick = false): Promise<LocalResult[]> {
@@ -152,11 +151,11 @@ export async function runLocalBench(quick = false): Promise<LocalResult[]> {
     ];
     const results: LocalResult[] = [];
     for (const [workload, run] of workloads) {
-      const baseline = await measure(() => run(bare), duration);
+      const baseline = await measure(() => run(bare));
       results.push({ workload, system: 'bare mailbox (baseline)', opsPerSec: baseline, ratioToBaseline: 1 });
-      const flink = await measure(() => run(self), duration);
+      const flink = await measure(() => run(self));
       results.push({ workload, system: 'flink-rpc', opsPerSec: flink, ratioToBaseline: flink / baseline });
-      const withStack = await measure(() => run(traced), duration);
+      const withStack = await measure(() => run(traced));
       results.push({
         workload,
         system: 'flink-rpc, captureAskCallStack',

@@ -34,6 +34,9 @@ if (!args.includes('--remote-only')) {
 if (!args.includes('--local-only')) {
   console.log('\n## Remote RPC (separate processes, loopback TCP)\n');
   const { runRemoteBench } = await import('./remote/run.js');
-  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
   await runRemoteBench({ quick, ...(only ? { only } : {}) });
 }

@@ -146,7 +146,12 @@ describe('ask and tell through gateway proxies', () => {
     for (let i = 0; i < 100; i++) {
       gw.notify(`t${i}`);
       endpoint.runAsync(() => endpoint.events.push(`r${i}`));
-      replies.push(gw.hello(`a${i}`).then((r) => (endpoint.events.push(r), r)));
+      replies.push(
+        gw.hello(`a${i}`).then((r) => {
+          endpoint.events.push(r);
+          return r;
+        }),
+      );
     }
     await Promise.all(replies);
     const expected: string[] = [];
@@ -310,7 +315,9 @@ describe('ask timeouts', () => {
         return gw.slowEcho('x', t).catch(() => performance.now() - started);
       }),
     );
-    outcomes.forEach((elapsed, i) => expect(elapsed).toBeGreaterThanOrEqual([40, 10, 30, 20][i]! - 1));
+    for (const [i, elapsed] of outcomes.entries()) {
+      expect(elapsed).toBeGreaterThanOrEqual([40, 10, 30, 20][i]! - 1);
+    }
   });
 
   it('never expires an ask early, also when made inside a mailbox turn or after a long synchronous stretch', async () => {

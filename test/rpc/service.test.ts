@@ -38,15 +38,14 @@ describe('RpcSystem', () => {
     }
   });
 
-  it('fails with RpcLoaderException "Could not load RpcSystem." when no loader succeeds', () => {
+  it('fails with RpcLoaderException "Could not load RpcSystem." when no loader succeeds', async () => {
+    const { ActorRpcSystem } = await import('../../src/rpc/actor/ActorRpcSystem.js');
     RpcSystem.unregisterLoader('actor');
     try {
       expect(() => RpcSystem.load()).toThrow(RpcLoaderException);
       expect(() => RpcSystem.load()).toThrow('Could not load RpcSystem.');
     } finally {
-      return import('../../src/rpc/actor/ActorRpcSystem.js').then(({ ActorRpcSystem }) =>
-        RpcSystem.registerLoader({ name: 'actor', priority: 100, loadRpcSystem: (c) => new ActorRpcSystem(c) }),
-      );
+      RpcSystem.registerLoader({ name: 'actor', priority: 100, loadRpcSystem: (c) => new ActorRpcSystem(c) });
     }
   });
 

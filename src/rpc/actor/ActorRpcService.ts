@@ -50,7 +50,7 @@ export class ActorRpcService implements RpcService, ServerHost {
 
   constructor(
     readonly config: ResolvedRpcConfig,
-    private readonly roundTrip: ((value: unknown) => unknown) | null = null,
+    roundTrip: ((value: unknown) => unknown) | null = null,
   ) {
     this.logger = config.logger;
     // Asks made before or during a run get their deadline stamped by it (see DeadlineQueue).
