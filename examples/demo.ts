@@ -9,7 +9,7 @@ import { main as myService } from './my-service.js';
 
 const sections: [string, (log: (line: string) => void) => Promise<unknown>][] = [
   ['HelloGateway / HiGateway (seed 004)', helloHi],
-  ['MyService: getData / putData / notifyEvent (seed 000 §4)', myService],
+  ['MyService over TCP: getData / putData / notifyEvent (seed 000 §4)', myService],
   ['Fencing: a deposed leader is refused', fencing],
 ];
 

@@ -1,6 +1,7 @@
 /**
  * Seed 000 §4, runnable: MyService with an ask that reads (`getData`), an ask that writes asynchronously and comes
- * back to the main thread (`putData`), and a fire-and-forget notification (`notifyEvent`).
+ * back to the main thread (`putData`), and a fire-and-forget notification (`notifyEvent`), called from another
+ * RPC service over TCP.
  */
 
 import { gateway, RpcEndpoint, type RpcGateway, type RpcService, RpcSystem } from '../src/index.js';
@@ -65,19 +66,27 @@ export class MyService extends RpcEndpoint implements MyServiceGateway {
 }
 
 export async function main(log: (line: string) => void = console.log): Promise<string | undefined> {
-  const rpcService = await RpcSystem.load().localServiceBuilder({}).createAndStart();
+  // Two services talking over loopback TCP, as two processes on two machines would (port '0': any free port).
+  const rpcSystem = RpcSystem.load();
+  const serverService = await rpcSystem.remoteServiceBuilder({}, 'localhost', '0').createAndStart();
+  const clientService = await rpcSystem.remoteServiceBuilder({}, 'localhost', '0').createAndStart();
   try {
-    const myService = new MyService(rpcService, log);
+    const myService = new MyService(serverService, log);
     myService.start();
-    const gateway = await rpcService.connect(myService.getAddress(), MyServiceGateway);
+    const serviceAddress = myService.getAddress();
+    log(`Service started at: ${serviceAddress}`);
+
+    const gateway = await clientService.connect(serviceAddress, MyServiceGateway);
     await gateway.putData('key1', 'value1');
     const value = await gateway.getData('key1');
     log(`Retrieved value: ${value}`);
     gateway.notifyEvent({ name: 'test' });
+    await gateway.getData('key1'); // tells and asks from one sender arrive in order: the event is handled by now
     await myService.closeAsync();
     return value;
   } finally {
-    await rpcService.closeAsync();
+    await clientService.closeAsync();
+    await serverService.closeAsync();
   }
 }
 
