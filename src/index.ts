@@ -8,6 +8,13 @@ import './rpc/actor/register.js';
 import './rpc/actor/remote/register.js';
 
 export {
+  type Class,
+  type ClassOptions,
+  DeserializationError,
+  registerClass,
+  SerializationError,
+} from './rpc/actor/remote/codec.js';
+export {
   buildRpcAddress,
   formatHost,
   isValidEndpointId,

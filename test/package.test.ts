@@ -21,6 +21,7 @@ describe('the published package', () => {
       'RecipientUnreachableException',
       'EndpointNotStartedException',
       'RpcLoaderException',
+      'registerClass',
     ]) {
       expect(api, name).toHaveProperty(name);
     }
