@@ -85,11 +85,6 @@ export class ActorRpcService implements RpcService, ServerHost {
     return this.systemName;
   }
 
-  /** The common prefix of the addresses of this service's endpoints. */
-  getAddressPrefix(): string {
-    return this.prefix;
-  }
-
   // ---- RpcService ------------------------------------------------------------------------------------------------
 
   getAddress(): string {

@@ -42,11 +42,6 @@ export interface ServerHost {
 /** The server whose mailbox turn is running now: what `validateRunsInMainThread` checks. */
 let current: EndpointServer | null = null;
 
-/** The endpoint whose main thread is running now, if any. */
-export function currentMainThread(): RpcServer | null {
-  return current;
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value instanceof Promise ||
@@ -141,10 +136,6 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   isInMainThread(): boolean {
     return current === this;
-  }
-
-  isTerminated(): boolean {
-    return this.state === TERMINATED;
   }
 
   runAsync(task: () => void): void {
@@ -258,11 +249,6 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   servedMethod(gateway: string, method: string): MethodInfo | undefined {
     const info = this.servedGateway(gateway)?.methods.get(method);
     return info !== undefined && !info.local ? info : undefined;
-  }
-
-  /** True if this endpoint is fenced. */
-  isFenced(): boolean {
-    return this.fenced;
   }
 
   // ---- delivery -------------------------------------------------------------------------------------------------
