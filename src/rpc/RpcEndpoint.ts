@@ -128,11 +128,14 @@ export abstract class RpcEndpoint implements RpcGateway, AsyncDisposable {
     return this.rpcServer.isRunning();
   }
 
-  /** Called in the main thread when the endpoint starts; a failure terminates the endpoint. */
-  protected async onStart(): Promise<void> {}
+  /**
+   * Called in the main thread when the endpoint starts, before any other message. Throwing (or rejecting)
+   * terminates the endpoint: its termination future fails with "Could not start RpcEndpoint <id>.".
+   */
+  protected onStart(): void | Promise<void> {}
 
   /** Called in the main thread when the endpoint stops; termination waits for the returned promise. */
-  protected async onStop(): Promise<void> {}
+  protected onStop(): void | Promise<void> {}
 
   /** @internal */
   [kOnStart](): unknown {

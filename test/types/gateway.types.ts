@@ -4,7 +4,7 @@
  * compile.
  */
 
-import { type FencedRpcGateway, gateway, type RpcGateway } from '../../src/index.js';
+import { type FencedRpcGateway, gateway, RpcEndpoint, type RpcGateway } from '../../src/index.js';
 
 interface Sample extends RpcGateway {
   ask(name: string): Promise<string>;
@@ -60,3 +60,13 @@ gateway<Child>('ChildWithoutParent', { own: 'ask' }, { extends: [Sample] });
 
 // Local-only methods (Flink's @Local).
 gateway<Sample>('LocalOnly', { ask: { local: true }, tell: { kind: 'tell', local: true }, timed: 'ask' });
+
+// Lifecycle hooks may be synchronous (as Flink's onStart) or async.
+export class SyncHooks extends RpcEndpoint {
+  protected override onStart(): void {}
+  protected override onStop(): void {}
+}
+export class AsyncHooks extends RpcEndpoint {
+  protected override async onStart(): Promise<void> {}
+  protected override async onStop(): Promise<void> {}
+}
