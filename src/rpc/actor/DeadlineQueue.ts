@@ -34,7 +34,6 @@ export class DeadlineLane {
 
   add(ask: PendingAsk): void {
     ask.lane = this;
-    ask.timeoutMs = this.timeoutMs;
     this.items[this.tail++] = ask;
   }
 
@@ -103,7 +102,7 @@ export class DeadlineLane {
       items[this.head++] = undefined;
       if (!ask.settled) {
         ask.lane = null;
-        ask.expire();
+        ask.expire(this.timeoutMs);
       }
     }
     if (this.head < this.unstamped) {

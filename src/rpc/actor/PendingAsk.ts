@@ -16,7 +16,6 @@ export class PendingAsk extends Envelope implements ReplySink {
   settled = false;
   /** Absolute deadline (performance.now() ms); Infinity for none. */
   deadline = Number.POSITIVE_INFINITY;
-  timeoutMs = Number.POSITIVE_INFINITY;
   /** The lane of the deadline queue that holds this ask, if any. */
   lane: DeadlineLane | null = null;
   /** The caller's stack, captured at the call when `captureAskCallStack` is on. */
@@ -27,7 +26,6 @@ export class PendingAsk extends Envelope implements ReplySink {
   /** Links of the recipient's list of replies it still owes (see PendingReplies). */
   nextPending: PendingAsk | null = null;
   prevPending: PendingAsk | null = null;
-  tracked = false;
   /** Transforms the result before the caller sees it (force-serialization test aid). */
   mapResult: ((value: unknown) => unknown) | null = null;
 
@@ -67,12 +65,12 @@ export class PendingAsk extends Envelope implements ReplySink {
     this.reject(error);
   }
 
-  /** Called by the deadline queue. */
-  expire(): void {
+  /** Called by the deadline queue when `timeoutMs` passed. */
+  expire(timeoutMs: number): void {
     if (this.settled) return;
     const what = this.method ? this.method.qualifiedName : 'callAsync';
     const error = new RpcTimeoutException(
-      `Invocation of [${what}] at recipient [${this.recipient}] timed out after ${this.timeoutMs} ms. ` +
+      `Invocation of [${what}] at recipient [${this.recipient}] timed out after ${timeoutMs} ms. ` +
         'This is usually caused by: 1) the message could not be delivered (e.g. the connection failed); ' +
         'details are in the logs. 2) The recipient needs more time for responding, due to problems like slow ' +
         'machines or network jitters. In that case, you can try to increase askTimeout.',

@@ -16,7 +16,6 @@ export class PendingReplies {
       reply.prevPending = null;
       if (this.head !== null) this.head.prevPending = reply;
       this.head = reply;
-      reply.tracked = true;
     } else {
       this.others.add(reply);
     }
@@ -24,8 +23,8 @@ export class PendingReplies {
 
   untrack(reply: ReplySink): void {
     if (reply instanceof PendingAsk) {
-      if (!reply.tracked) return;
-      reply.tracked = false;
+      // Not (or no longer) in the list: only the head has no predecessor.
+      if (reply.prevPending === null && this.head !== reply) return;
       if (reply.prevPending !== null) reply.prevPending.nextPending = reply.nextPending;
       else this.head = reply.nextPending;
       if (reply.nextPending !== null) reply.nextPending.prevPending = reply.prevPending;
@@ -41,7 +40,6 @@ export class PendingReplies {
     this.head = null;
     while (reply !== null) {
       const next = reply.nextPending;
-      reply.tracked = false;
       reply.nextPending = null;
       reply.prevPending = null;
       reply.fail(error());
