@@ -1,0 +1,15 @@
+/**
+ * `flink-rpc/cluster`: a small Flink-style control plane on flink-rpc — Dispatcher, ResourceManager, JobMaster and
+ * TaskExecutor, the job graph, the task contract and the high-availability stores.
+ */
+export * from './gateways.js';
+export {
+  type CheckpointIdCounter,
+  type ClusterHaStores,
+  type CompletedCheckpointStore,
+  type JobGraphStore,
+  type JobResultStore,
+  LeadershipLostError,
+} from './ha/stores.js';
+export type { Operator, OperatorFactory, TaskContext } from './task/Operator.js';
+export * from './types.js';
