@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 
-import './rpc/actor/register.js';
-import './rpc/actor/remote/register.js';
+import './rpc/actor/installActorRpcSystem.js';
+import './transport/installTcpTransport.js';
 
 export {
   type Class,
@@ -13,7 +13,7 @@ export {
   DeserializationError,
   registerClass,
   SerializationError,
-} from './rpc/actor/remote/codec.js';
+} from './codec/ValueCodec.js';
 export {
   buildRpcAddress,
   formatHost,

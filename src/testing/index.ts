@@ -11,7 +11,7 @@
  * ```
  */
 
-import '../rpc/actor/register.js';
+import '../rpc/actor/installActorRpcSystem.js';
 import type { RpcConfig } from '../rpc/config.js';
 import { RpcConnectionException, RpcException } from '../rpc/errors.js';
 import type { ScheduledExecutor } from '../rpc/executors.js';

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { DeserializationError, SerializationError, ValueCodec } from '../../src/rpc/actor/remote/codec.js';
+import { DeserializationError, SerializationError, ValueCodec } from '../../src/codec/ValueCodec.js';
 import { FencingTokenException, RpcException, RpcTimeoutException } from '../../src/rpc/errors.js';
 import { difference } from './codec-equality.js';
 

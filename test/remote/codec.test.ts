@@ -7,7 +7,7 @@
 import { isNativeError } from 'node:util/types';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { globalClassRegistry } from '../../src/rpc/actor/remote/codec/registry.js';
+import { globalClassRegistry } from '../../src/codec/registry.js';
 import {
   argumentSerializationMessage,
   ClassRegistry,
@@ -17,7 +17,7 @@ import {
   registerClass,
   SerializationError,
   ValueCodec,
-} from '../../src/rpc/actor/remote/codec.js';
+} from '../../src/codec/ValueCodec.js';
 import {
   RecipientUnreachableException,
   RPC_ERROR_CLASSES,

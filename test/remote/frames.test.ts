@@ -4,9 +4,9 @@ import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, type FrameSink } from '../../src/rpc/actor/remote/FrameReader.js';
-import { FrameWriter } from '../../src/rpc/actor/remote/FrameWriter.js';
-import { PREAMBLE_SIZE, preamble } from '../../src/rpc/actor/remote/protocol.js';
+import { FrameReader, type FrameSink } from '../../src/transport/FrameReader.js';
+import { FrameWriter } from '../../src/transport/FrameWriter.js';
+import { PREAMBLE_SIZE, preamble } from '../../src/transport/protocol.js';
 
 interface Seen {
   preamble: [number, number] | null;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RpcService } from '../../src/index.js';
-import { ASK, DECLARE, HANDSHAKE, PING, TELL } from '../../src/rpc/actor/remote/protocol.js';
+import { ASK, DECLARE, HANDSHAKE, PING, TELL } from '../../src/transport/protocol.js';
 import { LeaderEndpoint, ValueEndpoint, ValueGateway } from './gateways.js';
 import { assertNoLeaks, cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
 

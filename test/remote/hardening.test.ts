@@ -16,8 +16,8 @@ import {
   PROTOCOL_VERSION,
   REPLY,
   TELL,
-} from '../../src/rpc/actor/remote/protocol.js';
-import { ServerConnection } from '../../src/rpc/actor/remote/ServerConnection.js';
+} from '../../src/transport/protocol.js';
+import { ServerConnection } from '../../src/transport/ServerConnection.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
   assertNoLeaks,

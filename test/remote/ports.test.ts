@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { normalizeHost, parseRpcAddress, RpcException, RpcSystem, rpcAddressToHostAndPort } from '../../src/index.js';
-import { parsePortRange } from '../../src/rpc/actor/remote/ports.js';
+import { parsePortRange } from '../../src/transport/ports.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import { assertNoLeaks, cleanup, quietLogger, RawPeer, rejectionOf, remoteService } from './support.js';
 

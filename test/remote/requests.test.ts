@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RequestTable } from '../../src/rpc/actor/remote/RequestTable.js';
+import { RequestTable } from '../../src/transport/RequestTable.js';
 
 describe('RequestTable', () => {
   it('finds each pending request by its id exactly once, whatever the order of answers', () => {

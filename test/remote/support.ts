@@ -6,14 +6,8 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { fileURLToPath } from 'node:url';
 import type { Logger, RpcConfig, RpcService } from '../../src/index.js';
 import { RpcSystem } from '../../src/index.js';
-import {
-  HEADER_SIZE,
-  LENGTH_SIZE,
-  MAGIC,
-  PREAMBLE_SIZE,
-  PROTOCOL_VERSION,
-} from '../../src/rpc/actor/remote/protocol.js';
-import { createWireCodec } from '../../src/rpc/actor/remote/wireCodec.js';
+import { HEADER_SIZE, LENGTH_SIZE, MAGIC, PREAMBLE_SIZE, PROTOCOL_VERSION } from '../../src/transport/protocol.js';
+import { createWireCodec } from '../../src/transport/wireCodec.js';
 
 const services = new Set<RpcService>();
 /** Every port a service of this module bound: checked free again by {@link assertNoLeaks}. */

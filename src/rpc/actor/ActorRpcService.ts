@@ -15,8 +15,8 @@ import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
-import { TimerScheduledExecutor } from './ScheduledTasks.js';
-import type { Transport, TransportFactory } from './transport.js';
+import { TimerScheduledExecutor } from './TimerScheduledExecutor.js';
+import type { Transport, TransportFactory } from './Transport.js';
 
 /** What the service needs to know about its network presence (none for a local-only service). */
 export interface ServiceNetworking {

@@ -22,7 +22,7 @@ import { ASK, CALL, Envelope, type ReplySink, RUN, START, TELL, TERMINATE } from
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
-import { checkDelay, checkTask, TaskHandle } from './ScheduledTasks.js';
+import { checkDelay, checkTask, TaskHandle } from './TimerScheduledExecutor.js';
 
 const CREATED = 0;
 const STARTED = 1;

@@ -4,7 +4,7 @@
  * service) and once per process ({@link globalClassRegistry}); a codec consults its own first.
  */
 
-import { RPC_ERROR_CLASSES } from '../../../errors.js';
+import { RPC_ERROR_CLASSES } from '../rpc/errors.js';
 
 /** A class: anything `new`-able with a prototype object. */
 export type Class<T = unknown> = abstract new (...args: any[]) => T;

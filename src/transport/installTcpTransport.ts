@@ -1,7 +1,7 @@
 /** Installs the TCP/TLS transport behind `RpcSystem.load().remoteServiceBuilder(...)` (imported by `src/index.ts`). */
 
-import { RpcException } from '../../errors.js';
-import { installRemoteTransport } from '../ActorRpcSystem.js';
+import { installRemoteTransport } from '../rpc/actor/ActorRpcSystem.js';
+import { RpcException } from '../rpc/errors.js';
 import { TcpTransport } from './TcpTransport.js';
 import { createWireCodec } from './wireCodec.js';
 

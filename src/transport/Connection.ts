@@ -4,9 +4,9 @@
  */
 
 import type { Socket } from 'node:net';
-import type { ResolvedRpcConfig } from '../../config.js';
-import type { Logger } from '../../logger.js';
-import type { TransportHost } from '../transport.js';
+import type { TransportHost } from '../rpc/actor/Transport.js';
+import type { ResolvedRpcConfig } from '../rpc/config.js';
+import type { Logger } from '../rpc/logger.js';
 import { FrameReader, type FrameSink } from './FrameReader.js';
 import { FrameWriter } from './FrameWriter.js';
 import { describe } from './failures.js';

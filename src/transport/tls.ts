@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions, TLSSocket, TlsOptions } from 'node:tls';
 import { checkServerIdentity } from 'node:tls';
-import type { RpcTlsConfig } from '../../config.js';
+import type { RpcTlsConfig } from '../rpc/config.js';
 
 /** Throws a TypeError naming the option when the TLS configuration is incomplete. */
 export function validateTlsConfig(tls: RpcTlsConfig): void {

@@ -4,11 +4,11 @@
  * and a gateway keeps working once the peer is back at the same address.
  */
 
-import { RpcException } from '../../errors.js';
-import type { MethodInfo } from '../../gateway.js';
-import { ASK, type Envelope } from '../messages.js';
-import type { PendingAsk } from '../PendingAsk.js';
-import type { RpcTarget } from '../proxy.js';
+import { ASK, type Envelope } from '../rpc/actor/messages.js';
+import type { PendingAsk } from '../rpc/actor/PendingAsk.js';
+import type { RpcTarget } from '../rpc/actor/proxy.js';
+import { RpcException } from '../rpc/errors.js';
+import type { MethodInfo } from '../rpc/gateway.js';
 import type { ClientConnection } from './ClientConnection.js';
 import { unreachable } from './failures.js';
 

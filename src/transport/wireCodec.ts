@@ -3,7 +3,7 @@
  * a value from a slice of a frame. One instance per transport: encoders keep a slab and are not shared.
  */
 
-import { ValueCodec } from './codec.js';
+import { ValueCodec } from '../codec/ValueCodec.js';
 
 export interface WireCodec {
   /**

@@ -34,17 +34,11 @@
  *   `decode` throws only {@link DeserializationError} for bad input. Nothing else is thrown for data.
  */
 
-import { Decoder, type DecoderHost } from './codec/decoder.js';
-import { EncodeFailure, Encoder, type EncoderHost } from './codec/encoder.js';
-import { DeserializationError, SerializationError } from './codec/errors.js';
-import {
-  type Class,
-  type ClassOptions,
-  ClassRegistry,
-  globalClassRegistry,
-  type Registration,
-} from './codec/registry.js';
-import { DEFAULT_MAX_DEPTH } from './codec/wire.js';
+import { Decoder, type DecoderHost } from './decoder.js';
+import { EncodeFailure, Encoder, type EncoderHost } from './encoder.js';
+import { DeserializationError, SerializationError } from './errors.js';
+import { type Class, type ClassOptions, ClassRegistry, globalClassRegistry, type Registration } from './registry.js';
+import { DEFAULT_MAX_DEPTH } from './wire.js';
 
 export {
   argumentSerializationMessage,
@@ -52,7 +46,7 @@ export {
   formatPath,
   type PathSegment,
   SerializationError,
-} from './codec/errors.js';
+} from './errors.js';
 export {
   type Class,
   type ClassOptions,
@@ -60,8 +54,8 @@ export {
   globalClassRegistry,
   NATIVE_ERRORS,
   registerClass,
-} from './codec/registry.js';
-export { DEFAULT_MAX_DEPTH } from './codec/wire.js';
+} from './registry.js';
+export { DEFAULT_MAX_DEPTH } from './wire.js';
 
 /** Options of a {@link ValueCodec}; all optional. */
 export interface ValueCodecOptions {

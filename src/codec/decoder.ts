@@ -9,7 +9,7 @@
  * wrong is a {@link DeserializationError}.
  */
 
-import { RPC_ERROR_CLASSES } from '../../../errors.js';
+import { RPC_ERROR_CLASSES } from '../rpc/errors.js';
 import { swapBytes } from './encoder.js';
 import { DeserializationError } from './errors.js';
 import { NATIVE_ERRORS, type Registration } from './registry.js';

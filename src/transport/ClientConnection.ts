@@ -5,12 +5,12 @@
  */
 
 import type { Socket } from 'node:net';
-import { RpcConnectionException, RpcException, RpcTimeoutException } from '../../errors.js';
-import type { MethodInfo } from '../../gateway.js';
-import type { Envelope } from '../messages.js';
-import type { AskOwner, PendingAsk } from '../PendingAsk.js';
+import { argumentSerializationMessage, SerializationError } from '../codec/errors.js';
+import type { Envelope } from '../rpc/actor/messages.js';
+import type { AskOwner, PendingAsk } from '../rpc/actor/PendingAsk.js';
+import { RpcConnectionException, RpcException, RpcTimeoutException } from '../rpc/errors.js';
+import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, type ConnectionContext } from './Connection.js';
-import { argumentSerializationMessage, SerializationError } from './codec/errors.js';
 import { describe, requestTooLarge, unreachable, versionMismatch } from './failures.js';
 import {
   ASK,

@@ -5,10 +5,10 @@
  * endpoint's business, as for local calls; the answer comes back through an {@link InboundAsk}.
  */
 
-import { RpcException } from '../../errors.js';
-import type { MethodInfo } from '../../gateway.js';
-import type { EndpointServer } from '../EndpointServer.js';
-import { ASK as ASK_MESSAGE, Envelope, type ReplySink, TELL as TELL_MESSAGE } from '../messages.js';
+import type { EndpointServer } from '../rpc/actor/EndpointServer.js';
+import { ASK as ASK_MESSAGE, Envelope, type ReplySink, TELL as TELL_MESSAGE } from '../rpc/actor/messages.js';
+import { RpcException } from '../rpc/errors.js';
+import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, PAUSED_INFLIGHT } from './Connection.js';
 import { methodRefused, resultTooLarge, unreachable } from './failures.js';
 import {

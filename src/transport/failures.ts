@@ -5,7 +5,7 @@ import {
   RecipientUnreachableException,
   RpcConnectionException,
   RpcException,
-} from '../../errors.js';
+} from '../rpc/errors.js';
 
 /** `connect` could not reach the endpoint. */
 export function cannotConnect(address: string, cause?: unknown, detail?: string): RpcConnectionException {

@@ -11,14 +11,14 @@
 
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { formatHost, normalizeHost, type RpcAddress, serviceAddressPrefix } from '../../address.js';
-import type { ResolvedRpcConfig } from '../../config.js';
-import { HandshakeException, RpcConnectionException, RpcException } from '../../errors.js';
-import type { GatewayDescriptor } from '../../gateway.js';
-import type { Logger } from '../../logger.js';
-import type { RemoteServiceOptions } from '../ActorRpcSystem.js';
-import type { RpcTarget } from '../proxy.js';
-import type { Transport, TransportHost } from '../transport.js';
+import type { RemoteServiceOptions } from '../rpc/actor/ActorRpcSystem.js';
+import type { RpcTarget } from '../rpc/actor/proxy.js';
+import type { Transport, TransportHost } from '../rpc/actor/Transport.js';
+import { formatHost, normalizeHost, type RpcAddress, serviceAddressPrefix } from '../rpc/address.js';
+import type { ResolvedRpcConfig } from '../rpc/config.js';
+import { HandshakeException, RpcConnectionException, RpcException } from '../rpc/errors.js';
+import type { GatewayDescriptor } from '../rpc/gateway.js';
+import type { Logger } from '../rpc/logger.js';
 import { ClientConnection } from './ClientConnection.js';
 import type { Connection, ConnectionContext } from './Connection.js';
 import { cannotConnect, gatewayNotServed } from './failures.js';
