@@ -55,6 +55,6 @@ export {
   type TellSpec,
 } from './rpc/gateway.js';
 export type { Logger } from './rpc/logger.js';
-export { FencedRpcEndpoint, RpcEndpoint } from './rpc/RpcEndpoint.js';
-export type { FencingTokenOf, RpcServer, RpcService } from './rpc/RpcService.js';
+export type { RpcServer } from './rpc/RpcServer.js';
+export { FencedRpcEndpoint, type FencingTokenOf, RpcEndpoint, type RpcService } from './rpc/RpcService.js';
 export { type RpcServiceBuilder, RpcSystem, type RpcSystemLoader } from './rpc/RpcSystem.js';

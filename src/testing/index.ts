@@ -17,8 +17,8 @@ import { RpcConnectionException, RpcException } from '../rpc/errors.js';
 import type { ScheduledExecutor } from '../rpc/executors.js';
 import type { FencedRpcGateway, GatewayDescriptor, RpcGateway } from '../rpc/gateway.js';
 import type { Logger } from '../rpc/logger.js';
-import type { RpcEndpoint } from '../rpc/RpcEndpoint.js';
-import type { FencingTokenOf, RpcServer, RpcService } from '../rpc/RpcService.js';
+import type { RpcServer } from '../rpc/RpcServer.js';
+import type { FencingTokenOf, RpcEndpoint, RpcService } from '../rpc/RpcService.js';
 import { RpcSystem } from '../rpc/RpcSystem.js';
 
 /**

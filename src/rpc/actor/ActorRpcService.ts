@@ -9,8 +9,8 @@ import { HandshakeException, RecipientUnreachableException, RpcConnectionExcepti
 import type { ScheduledExecutor } from '../executors.js';
 import { type FencedRpcGateway, type GatewayDescriptor, isGatewayDescriptor, type RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
-import type { RpcEndpoint } from '../RpcEndpoint.js';
-import type { FencingTokenOf, RpcServer, RpcService } from '../RpcService.js';
+import type { RpcServer } from '../RpcServer.js';
+import type { FencingTokenOf, RpcEndpoint, RpcService } from '../RpcService.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';

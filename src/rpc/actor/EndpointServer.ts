@@ -15,13 +15,14 @@ import type { ScheduledTask } from '../executors.js';
 import { findGatewayDescriptor, type GatewayDescriptor, type MethodInfo, type RpcGateway } from '../gateway.js';
 import { kOnStart, kOnStop } from '../internal.js';
 import type { Logger } from '../logger.js';
-import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcEndpoint.js';
-import type { RpcServer } from '../RpcService.js';
+import type { RpcServer } from '../RpcServer.js';
+import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcService.js';
 import type { Dispatcher, Schedulable } from './Dispatcher.js';
 import { ASK, CALL, Envelope, type ReplySink, RUN, START, TELL, TERMINATE } from './messages.js';
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
+import { RingQueue } from './RingQueue.js';
 import { checkDelay, checkTask, TaskHandle } from './TimerScheduledExecutor.js';
 
 const CREATED = 0;
@@ -58,9 +59,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private state = CREATED;
   private running = false;
   private terminationRequested = false;
-  private queue: (Envelope | undefined)[] = [];
-  private head = 0;
-  private tail = 0;
+  private readonly mailbox = new RingQueue<Envelope>();
   private readonly timers = new Set<TaskHandle<void>>();
   private readonly pendingReplies = new PendingReplies();
   private readonly selfGateways = new Map<GatewayDescriptor, RpcGateway>();
@@ -266,7 +265,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   }
 
   private enqueue(envelope: Envelope): void {
-    this.queue[this.tail++] = envelope;
+    this.mailbox.push(envelope);
     if (!this.inReadyQueue) this.host.dispatcher.schedule(this);
   }
 
@@ -286,12 +285,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     const previous = current;
     current = this;
     try {
-      const queue = this.queue;
-      let n = 0;
-      while (n < limit && this.head < this.tail) {
-        const envelope = queue[this.head]!;
-        queue[this.head++] = undefined;
-        n++;
+      const mailbox = this.mailbox;
+      for (let n = 0; n < limit; n++) {
+        const envelope = mailbox.shift();
+        if (envelope === undefined) return false;
         try {
           this.handle(envelope);
         } catch (error) {
@@ -300,19 +297,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         }
         if (this.state === TERMINATED) return false;
       }
-      if (this.head === this.tail) {
-        // Reuse the array: consumed slots were cleared, so rewinding costs nothing and allocates nothing.
-        this.head = 0;
-        this.tail = 0;
-        if (queue.length > 4096) this.queue = [];
-        return false;
-      }
-      if (this.head > 4096 && this.head * 2 > this.tail) {
-        this.queue = queue.slice(this.head, this.tail);
-        this.tail -= this.head;
-        this.head = 0;
-      }
-      return true;
+      return !mailbox.isEmpty();
     } finally {
       current = previous;
     }
@@ -512,14 +497,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.state = TERMINATED;
     this.running = false;
     this.terminationRequested = true;
-    const queued = this.queue;
-    const from = this.head;
-    const to = this.tail;
-    this.queue = [];
-    this.head = 0;
-    this.tail = 0;
-    for (let i = from; i < to; i++) {
-      const envelope = queued[i]!;
+    for (const envelope of this.mailbox.takeAll()) {
       this.discard(envelope, () => this.unreachable(envelope.describe()));
     }
     for (const handle of [...this.timers]) handle.abort(this.unreachable('scheduleRunAsync'));
