@@ -13,7 +13,7 @@
 
 import '../rpc/actor/installActorRpcSystem.js';
 import type { RpcConfig } from '../rpc/config.js';
-import { RpcConnectionException, RpcException } from '../rpc/errors.js';
+import { couldNotConnect, type RpcConnectionException, RpcException } from '../rpc/errors.js';
 import type { ScheduledExecutor } from '../rpc/executors.js';
 import type { FencedRpcGateway, GatewayDescriptor, RpcGateway } from '../rpc/gateway.js';
 import type { Logger } from '../rpc/logger.js';
@@ -127,5 +127,5 @@ export function createTestingGateway<G extends RpcGateway>(
 
 /** An `RpcConnectionException` as `connect` raises it, for fakes that simulate an unreachable peer. */
 export function connectionFailure(address: string): RpcConnectionException {
-  return new RpcConnectionException(`Could not connect to rpc endpoint under address ${address}.`);
+  return couldNotConnect(address);
 }

@@ -8,10 +8,17 @@ import type { Socket } from 'node:net';
 import { argumentSerializationMessage, SerializationError } from '../codec/errors.js';
 import type { Envelope } from '../rpc/actor/messages.js';
 import type { AskOwner, PendingAsk } from '../rpc/actor/PendingAsk.js';
-import { RpcConnectionException, RpcException, RpcTimeoutException } from '../rpc/errors.js';
+import {
+  describeCause,
+  RpcConnectionException,
+  RpcException,
+  RpcTimeoutException,
+  recipientUnreachable,
+  requestTooLarge,
+  versionMismatch,
+} from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, type ConnectionContext } from './Connection.js';
-import { describe, requestTooLarge, unreachable, versionMismatch } from './failures.js';
 import {
   ASK,
   DECLARE,
@@ -232,7 +239,7 @@ export class ClientConnection extends Connection implements AskOwner {
   ask(ask: PendingAsk, route: number): void {
     const method = ask.method!;
     if (this.closed) {
-      ask.fail(unreachable(`ask ${method.qualifiedName}`, ask.recipient, this.closeReason));
+      ask.fail(recipientUnreachable(`ask ${method.qualifiedName}`, ask.recipient, this.closeReason));
       return;
     }
     let frame: Buffer;
@@ -322,7 +329,7 @@ export class ClientConnection extends Connection implements AskOwner {
     const calls = this.requests.drain();
     if (calls.length > 0 || this.queuedTells > 0) {
       this.log.warn(
-        { remote: this.remote, asks: calls.length, tells: this.queuedTells, reason: describe(reason) },
+        { remote: this.remote, asks: calls.length, tells: this.queuedTells, reason: describeCause(reason) },
         `The RPC connection to ${this.remote} is gone: failing ${calls.length} pending calls` +
           (this.queuedTells > 0 ? `, dropping ${this.queuedTells} unsent tells.` : '.'),
       );
@@ -330,7 +337,9 @@ export class ClientConnection extends Connection implements AskOwner {
     for (const call of calls) {
       call.owner = null;
       call.fail(
-        call.method === null ? reason : unreachable(`ask ${call.method.qualifiedName}`, call.recipient, reason),
+        call.method === null
+          ? reason
+          : recipientUnreachable(`ask ${call.method.qualifiedName}`, call.recipient, reason),
       );
     }
   }

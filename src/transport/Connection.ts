@@ -6,10 +6,10 @@
 import type { Socket } from 'node:net';
 import type { TransportHost } from '../rpc/actor/Transport.js';
 import type { ResolvedRpcConfig } from '../rpc/config.js';
+import { describeCause } from '../rpc/errors.js';
 import type { Logger } from '../rpc/logger.js';
 import { FrameReader, type FrameSink } from './FrameReader.js';
 import { FrameWriter } from './FrameWriter.js';
-import { describe } from './failures.js';
 import { HEADER_SIZE, KIND_NAMES, LENGTH_SIZE, PING, PONG, preamble } from './protocol.js';
 import type { WireCodec } from './wireCodec.js';
 
@@ -229,7 +229,7 @@ export abstract class Connection implements FrameSink {
       this.writer.close();
       socket.destroy();
     }
-    this.log.debug({ remote: this.remote, reason: describe(reason) }, 'RPC connection closed.');
+    this.log.debug({ remote: this.remote, reason: describeCause(reason) }, 'RPC connection closed.');
     try {
       this.onClose(reason);
     } finally {

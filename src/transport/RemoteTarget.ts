@@ -7,10 +7,9 @@
 import { ASK, type Envelope } from '../rpc/actor/messages.js';
 import type { PendingAsk } from '../rpc/actor/PendingAsk.js';
 import type { RpcTarget } from '../rpc/actor/proxy.js';
-import { RpcException } from '../rpc/errors.js';
+import { RpcException, recipientUnreachable, serviceClosed } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import type { ClientConnection } from './ClientConnection.js';
-import { unreachable } from './failures.js';
 
 /** Where the target gets connections from (the transport's pool). */
 export interface ConnectionPool {
@@ -42,7 +41,7 @@ export class RemoteTarget implements RpcTarget {
     if (connection === null || connection.closed) {
       connection = this.pool.connectionTo(this.key, this.hostname, this.port);
       if (connection === null) {
-        const error = unreachable(envelope.describe(), this.address, new RpcException('The RpcService is closed.'));
+        const error = recipientUnreachable(envelope.describe(), this.address, serviceClosed());
         if (envelope.kind === ASK) (envelope as PendingAsk).fail(error);
         return;
       }

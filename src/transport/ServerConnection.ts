@@ -7,10 +7,9 @@
 
 import type { EndpointServer } from '../rpc/actor/EndpointServer.js';
 import { ASK as ASK_MESSAGE, Envelope, type ReplySink, TELL as TELL_MESSAGE } from '../rpc/actor/messages.js';
-import { RpcException } from '../rpc/errors.js';
+import { methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, PAUSED_INFLIGHT } from './Connection.js';
-import { methodRefused, resultTooLarge, unreachable } from './failures.js';
 import {
   ASK,
   DECLARE,
@@ -276,7 +275,7 @@ export class ServerConnection extends Connection {
     const fenced = (buf[start + 9]! & FLAG_FENCED) !== 0;
     const server = this.resolve(route);
     if (server === undefined) {
-      this.sendError(id, unreachable(`ask ${route.gateway}.${route.method}`, this.addressOf(route)));
+      this.sendError(id, recipientUnreachable(`ask ${route.gateway}.${route.method}`, this.addressOf(route)));
       return;
     }
     const info = route.info;
@@ -310,7 +309,7 @@ export class ServerConnection extends Connection {
     if (server === undefined || info === undefined) {
       const error =
         server === undefined
-          ? unreachable(`tell ${route.gateway}.${route.method}`, this.addressOf(route))
+          ? recipientUnreachable(`tell ${route.gateway}.${route.method}`, this.addressOf(route))
           : methodRefused(route.gateway, route.method, this.addressOf(route));
       this.log.debug({ remote: this.remote, err: error }, 'Dropping a fire-and-forget message.');
       return;

@@ -16,12 +16,19 @@ import type { RpcTarget } from '../rpc/actor/proxy.js';
 import type { Transport, TransportHost } from '../rpc/actor/Transport.js';
 import { formatHost, normalizeHost, type RpcAddress, serviceAddressPrefix } from '../rpc/address.js';
 import type { ResolvedRpcConfig } from '../rpc/config.js';
-import { HandshakeException, RpcConnectionException, RpcException } from '../rpc/errors.js';
+import {
+  couldNotConnect,
+  gatewayNotServed,
+  HandshakeException,
+  RpcConnectionException,
+  RpcException,
+  serviceClosed,
+  serviceStopped,
+} from '../rpc/errors.js';
 import type { GatewayDescriptor } from '../rpc/gateway.js';
 import type { Logger } from '../rpc/logger.js';
 import { ClientConnection } from './ClientConnection.js';
 import type { Connection, ConnectionContext } from './Connection.js';
-import { cannotConnect, gatewayNotServed } from './failures.js';
 import { parsePortRange } from './ports.js';
 import {
   HANDSHAKE_GATEWAY_NOT_SERVED,
@@ -163,10 +170,10 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
   // ---- outbound -----------------------------------------------------------------------------------------------------
 
   async connect(address: string, parsed: RpcAddress, gateway: GatewayDescriptor): Promise<RpcTarget> {
-    if (this.closing !== undefined) throw new RpcException('RpcService is stopped');
+    if (this.closing !== undefined) throw serviceStopped();
     const wantsTls = parsed.protocol === 'rpc.ssl.tcp';
     if (wantsTls !== (this.config.tls !== undefined)) {
-      throw cannotConnect(
+      throw couldNotConnect(
         address,
         undefined,
         wantsTls
@@ -175,18 +182,18 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
       );
     }
     if (parsed.endpointId.length === 0 || parsed.endpointId.length > MAX_NAME_LENGTH) {
-      throw cannotConnect(address, undefined, 'The address names no valid endpoint id.');
+      throw couldNotConnect(address, undefined, 'The address names no valid endpoint id.');
     }
     const host = normalizeHost(parsed.host!);
     const port = parsed.port!;
     const key = `${formatHost(host)}:${port}`;
     const connection = this.connectionTo(key, host, port);
-    if (connection === null) throw new RpcException('RpcService is stopped');
+    if (connection === null) throw serviceStopped();
     try {
       await connection.ready;
     } catch (error) {
       if (error instanceof HandshakeException) throw error;
-      throw cannotConnect(address, error);
+      throw couldNotConnect(address, error);
     }
     let status: unknown;
     try {
@@ -198,19 +205,19 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
         this.config.askTimeout,
       );
     } catch (error) {
-      throw cannotConnect(address, error);
+      throw couldNotConnect(address, error);
     }
     switch (status) {
       case HANDSHAKE_OK:
         return new RemoteTarget(address, host, this, key, port, parsed.system, parsed.endpointId);
       case HANDSHAKE_UNKNOWN_SYSTEM:
-        throw cannotConnect(address, undefined, `The RPC service at ${key} is not named ${parsed.system}.`);
+        throw couldNotConnect(address, undefined, `The RPC service at ${key} is not named ${parsed.system}.`);
       case HANDSHAKE_UNKNOWN_ENDPOINT:
-        throw cannotConnect(address, undefined, `No endpoint ${parsed.endpointId} is running there.`);
+        throw couldNotConnect(address, undefined, `No endpoint ${parsed.endpointId} is running there.`);
       case HANDSHAKE_GATEWAY_NOT_SERVED:
         throw gatewayNotServed(address, gateway.name);
       default:
-        throw cannotConnect(address, undefined, `Unexpected handshake answer ${String(status)}.`);
+        throw couldNotConnect(address, undefined, `Unexpected handshake answer ${String(status)}.`);
     }
   }
 
@@ -287,7 +294,7 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
 
   private async shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
-    const reason = new RpcException('The RpcService is closed.');
+    const reason = serviceClosed();
     const settled: Promise<void>[] = [];
     for (const connection of [...this.clients.values()]) {
       settled.push(connection.whenSettled());

@@ -8,8 +8,9 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   EndpointNotStartedException,
   FencingTokenException,
-  RecipientUnreachableException,
+  type RecipientUnreachableException,
   RpcException,
+  recipientUnreachable,
 } from '../errors.js';
 import type { ScheduledTask } from '../executors.js';
 import { findGatewayDescriptor, type GatewayDescriptor, type MethodInfo, type RpcGateway } from '../gateway.js';
@@ -515,11 +516,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   }
 
   private unreachable(what: string): RecipientUnreachableException {
-    return new RecipientUnreachableException(
-      `Could not send message [${what}] to recipient [${this.address}], because the recipient is unreachable. ` +
-        'This can either mean that the recipient has been terminated or that the remote RpcService is currently ' +
-        'not reachable.',
-    );
+    return recipientUnreachable(what, this.address);
   }
 
   toString(): string {
