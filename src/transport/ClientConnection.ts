@@ -1,13 +1,15 @@
 /**
- * The outbound connection of a service to one remote service: every gateway this service holds to endpoints of that
- * service sends its calls over it. It keeps the table of requests awaiting an answer (asks and handshakes) and the
+ * The client side of the transport: `RemoteTarget`, what a proxy of a remote endpoint delivers to, and
+ * `ClientConnection`, the outbound connection of a service to one remote service: every gateway this service holds
+ * to endpoints of that service sends its calls over it. It keeps the table of requests awaiting an answer (asks and handshakes) and the
  * routes it declared (endpoint + gateway + method, sent once as a DECLARE and then named by number in every call).
  */
 
 import type { Socket } from 'node:net';
 import { argumentSerializationMessage, SerializationError } from '../codec/errors.js';
-import type { Envelope } from '../rpc/actor/messages.js';
+import { type Envelope, MESSAGE_ASK } from '../rpc/actor/messages.js';
 import type { AskOwner, PendingAsk } from '../rpc/actor/PendingAsk.js';
+import type { RpcTarget } from '../rpc/actor/proxy.js';
 import {
   describeCause,
   RpcConnectionException,
@@ -15,26 +17,34 @@ import {
   RpcTimeoutException,
   recipientUnreachable,
   requestTooLarge,
+  serviceClosed,
   versionMismatch,
 } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, type ConnectionContext } from './Connection.js';
 import {
-  ASK,
-  DECLARE,
-  ERROR,
-  FLAG_FENCED,
-  HANDSHAKE,
-  HEADER_SIZE,
-  KIND_NAMES,
+  encodeFrame,
+  FRAME_ASK,
+  FRAME_DECLARE,
+  FRAME_ERROR,
+  FRAME_HANDSHAKE,
+  FRAME_NAMES,
+  FRAME_REPLY,
+  FRAME_TELL,
+  FrameFields,
+  frameSize,
   LENGTH_SIZE,
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
-  putU32,
-  REPLY,
-  TELL,
-} from './protocol.js';
+  readAnswer,
+  readAsk,
+  readKind,
+  writeAsk,
+  writeDeclare,
+  writeHandshake,
+  writeTell,
+} from './frames.js';
 import { RequestTable } from './RequestTable.js';
 
 /** A request in the table: a `PendingAsk` of a proxy, or a handshake of `connect`. */
@@ -98,6 +108,8 @@ export class ClientConnection extends Connection implements AskOwner {
   private resolveReady!: () => void;
   private rejectReady!: (error: unknown) => void;
   private readonly requests = new RequestTable<Outstanding>();
+  /** The fields of the frame being read (reused). */
+  private readonly fields = new FrameFields();
   private readonly routes = new Map<string, number>();
   private readonly connectTimer: NodeJS.Timeout;
   /** Tells queued before the connection was up (logged if they are dropped). */
@@ -153,37 +165,40 @@ export class ClientConnection extends Connection implements AskOwner {
   }
 
   protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
-    if (kind !== REPLY && kind !== ERROR) {
-      this.violation(`a ${KIND_NAMES[kind]} frame, which only clients send`);
+    if (kind !== FRAME_REPLY && kind !== FRAME_ERROR) {
+      this.violation(`a ${FRAME_NAMES[kind]} frame, which only clients send`);
       return;
     }
-    const call = this.requests.take(buf.readUInt32BE(start + 1));
+    const fields = this.fields;
+    readAnswer(buf, start, fields);
+    const call = this.requests.take(fields.requestId);
     // Unknown: the ask timed out (or was never made); its late answer is dropped.
     if (call === undefined) return;
     call.owner = null;
     let value: unknown;
     try {
-      value = this.ctx.codec.decode(buf, start + 5, end);
+      value = this.ctx.codec.decode(buf, fields.payloadStart, end);
     } catch (error) {
       const what = call.method === null ? 'handshake' : `RPC method ${call.method.qualifiedName}`;
       call.fail(
-        new RpcException(`Could not deserialize the ${kind === REPLY ? 'result' : 'error'} of ${what}.`, {
+        new RpcException(`Could not deserialize the ${kind === FRAME_REPLY ? 'result' : 'error'} of ${what}.`, {
           cause: error,
         }),
       );
       return;
     }
-    if (kind === REPLY) call.succeed(value);
+    if (kind === FRAME_REPLY) call.succeed(value);
     else call.fail(value);
   }
 
   /** True when a queued frame fits the peer's limit; otherwise fails its ask (or drops its tell) and returns false. */
   private fitsPeer(frame: Buffer): boolean {
-    const size = frame.length - LENGTH_SIZE;
+    const size = frameSize(frame);
     if (size <= this.sendLimit) return true;
-    const kind = frame[4];
-    if (kind === ASK) {
-      const call = this.requests.take(frame.readUInt32BE(5));
+    const kind = readKind(frame, LENGTH_SIZE);
+    if (kind === FRAME_ASK) {
+      readAsk(frame, LENGTH_SIZE, this.fields);
+      const call = this.requests.take(this.fields.requestId);
       if (call !== null && call !== undefined) {
         call.owner = null;
         const method = call.method?.qualifiedName ?? 'unknown';
@@ -192,7 +207,7 @@ export class ClientConnection extends Connection implements AskOwner {
     } else {
       this.log.warn(
         { remote: this.remote, size, max: this.sendLimit },
-        `Dropping a queued ${KIND_NAMES[kind ?? 0]} of ${size} bytes: ${this.remote} accepts at most ${this.sendLimit}.`,
+        `Dropping a queued ${FRAME_NAMES[kind]} of ${size} bytes: ${this.remote} accepts at most ${this.sendLimit}.`,
       );
     }
     return false;
@@ -226,12 +241,9 @@ export class ClientConnection extends Connection implements AskOwner {
     if (id !== undefined) return id;
     id = this.routes.size;
     if (id >= MAX_ROUTES) return -1;
-    const frame = this.ctx.codec.encode([system, endpointId, method.gateway, method.name], HEADER_SIZE[DECLARE]!);
+    const frame = encodeFrame(this.ctx.codec, FRAME_DECLARE, [system, endpointId, method.gateway, method.name]);
     this.routes.set(key, id);
-    frame.writeUInt32BE(frame.length - LENGTH_SIZE, 0);
-    frame[4] = DECLARE;
-    frame.writeUInt32BE(id, 5);
-    this.writer.push(frame);
+    this.writer.push(writeDeclare(frame, id));
     return id;
   }
 
@@ -244,22 +256,17 @@ export class ClientConnection extends Connection implements AskOwner {
     }
     let frame: Buffer;
     try {
-      frame = this.ctx.codec.encode(ask.fenced ? [ask.token, ask.args] : ask.args, HEADER_SIZE[ASK]!);
+      frame = encodeFrame(this.ctx.codec, FRAME_ASK, ask.fenced ? [ask.token, ask.args] : ask.args);
     } catch (error) {
       ask.fail(serializationFailure(method, error, ask.fenced));
       return;
     }
-    const size = frame.length - LENGTH_SIZE;
+    const size = frameSize(frame);
     if (size > this.sendLimit) {
       ask.fail(requestTooLarge(method.qualifiedName, size, this.sendLimit));
       return;
     }
-    const id = this.requests.add(ask);
-    putU32(frame, size, 0);
-    frame[4] = ASK;
-    putU32(frame, id, 5);
-    putU32(frame, route, 9);
-    frame[13] = ask.fenced ? FLAG_FENCED : 0;
+    writeAsk(frame, this.requests.add(ask), route, ask.fenced);
     // The arguments are on the wire now; do not keep (possibly large) values alive until the answer.
     ask.args = null;
     ask.owner = this;
@@ -274,14 +281,15 @@ export class ClientConnection extends Connection implements AskOwner {
     const method = envelope.method!;
     let frame: Buffer;
     try {
-      frame = this.ctx.codec.encode(
+      frame = encodeFrame(
+        this.ctx.codec,
+        FRAME_TELL,
         envelope.fenced ? [envelope.token, envelope.args] : envelope.args,
-        HEADER_SIZE[TELL]!,
       );
     } catch (error) {
       throw serializationFailure(method, error, envelope.fenced);
     }
-    const size = frame.length - LENGTH_SIZE;
+    const size = frameSize(frame);
     if (size > this.sendLimit) throw requestTooLarge(method.qualifiedName, size, this.sendLimit);
     if (this.closed) {
       this.log.debug(
@@ -290,10 +298,7 @@ export class ClientConnection extends Connection implements AskOwner {
       );
       return;
     }
-    putU32(frame, size, 0);
-    frame[4] = TELL;
-    putU32(frame, route, 5);
-    frame[9] = envelope.fenced ? FLAG_FENCED : 0;
+    writeTell(frame, route, envelope.fenced);
     if (!this.established) this.queuedTells++;
     this.writer.push(frame);
   }
@@ -312,12 +317,8 @@ export class ClientConnection extends Connection implements AskOwner {
         return;
       }
       const call = new HandshakeCall(this, recipient, resolve, reject, timeoutMs);
-      const frame = this.ctx.codec.encode([system, endpointId, gateway], HEADER_SIZE[HANDSHAKE]!);
-      const id = this.requests.add(call);
-      putU32(frame, frame.length - LENGTH_SIZE, 0);
-      frame[4] = HANDSHAKE;
-      putU32(frame, id, 5);
-      this.writer.push(frame);
+      const frame = encodeFrame(this.ctx.codec, FRAME_HANDSHAKE, [system, endpointId, gateway]);
+      this.writer.push(writeHandshake(frame, this.requests.add(call)));
     });
   }
 
@@ -342,5 +343,73 @@ export class ClientConnection extends Connection implements AskOwner {
           : recipientUnreachable(`ask ${call.method.qualifiedName}`, call.recipient, reason),
       );
     }
+  }
+}
+
+/** Where the target gets connections from (the transport's pool). */
+export interface ConnectionPool {
+  /** The open (or opening) connection to the peer service `key`, dialled if there is none; null once closed. */
+  connectionTo(key: string, host: string, port: number): ClientConnection | null;
+}
+
+/**
+ * `RemoteTarget`: what a gateway proxy to a remote endpoint delivers to. It is bound to the peer service, not to one socket: each
+ * call takes the peer's current connection from the pool, so after the connection died the next call dials again
+ * and a gateway keeps working once the peer is back at the same address.
+ */
+export class RemoteTarget implements RpcTarget {
+  readonly inProcess = false;
+  private connection: ClientConnection | null = null;
+  /** Route numbers of this endpoint's methods on `connection` (they are per connection). */
+  private readonly routes = new Map<MethodInfo, number>();
+  /** The last method called and its route: most gateways call one method in a row (no map lookup then). */
+  private lastMethod: MethodInfo | null = null;
+  private lastRoute = -1;
+
+  constructor(
+    readonly address: string,
+    readonly hostname: string,
+    private readonly pool: ConnectionPool,
+    private readonly key: string,
+    private readonly port: number,
+    private readonly system: string,
+    private readonly endpointId: string,
+  ) {}
+
+  deliver(envelope: Envelope): void {
+    let connection = this.connection;
+    if (connection === null || connection.closed) {
+      connection = this.pool.connectionTo(this.key, this.hostname, this.port);
+      if (connection === null) {
+        const error = recipientUnreachable(envelope.describe(), this.address, serviceClosed());
+        if (envelope.kind === MESSAGE_ASK) (envelope as PendingAsk).fail(error);
+        return;
+      }
+      this.connection = connection;
+      this.routes.clear();
+      this.lastMethod = null;
+    }
+    const method = envelope.method!;
+    let route = method === this.lastMethod ? this.lastRoute : this.routes.get(method);
+    if (route === undefined) {
+      route = connection.route(this.system, this.endpointId, method);
+      if (route < 0) {
+        const error = new RpcException(
+          `Cannot call ${method.qualifiedName} on ${this.address}: too many distinct remote methods on one connection.`,
+        );
+        if (envelope.kind === MESSAGE_ASK) (envelope as PendingAsk).fail(error);
+        else throw error;
+        return;
+      }
+      this.routes.set(method, route);
+    }
+    this.lastMethod = method;
+    this.lastRoute = route;
+    if (envelope.kind === MESSAGE_ASK) connection.ask(envelope as PendingAsk, route);
+    else connection.tell(envelope, route);
+  }
+
+  toString(): string {
+    return `RemoteTarget(${this.address})`;
   }
 }

@@ -6,32 +6,37 @@
  */
 
 import type { EndpointServer } from '../rpc/actor/EndpointServer.js';
-import { ASK as ASK_MESSAGE, Envelope, type ReplySink, TELL as TELL_MESSAGE } from '../rpc/actor/messages.js';
+import { Envelope, MESSAGE_ASK, MESSAGE_TELL, type ReplySink } from '../rpc/actor/messages.js';
 import { methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, PAUSED_INFLIGHT } from './Connection.js';
 import {
-  ASK,
-  DECLARE,
-  ERROR,
-  FLAG_FENCED,
-  HANDSHAKE,
+  encodeFrame,
+  FRAME_ASK,
+  FRAME_DECLARE,
+  FRAME_ERROR,
+  FRAME_HANDSHAKE,
+  FRAME_NAMES,
+  FRAME_REPLY,
+  FRAME_TELL,
+  FrameFields,
+  frameSize,
   HANDSHAKE_GATEWAY_NOT_SERVED,
   HANDSHAKE_OK,
   HANDSHAKE_UNKNOWN_ENDPOINT,
   HANDSHAKE_UNKNOWN_SYSTEM,
-  HEADER_SIZE,
-  KIND_NAMES,
-  LENGTH_SIZE,
   MAX_NAME_LENGTH,
   MAX_PENDING_ASKS,
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
   PROTOCOL_VERSION,
-  putU32,
-  REPLY,
-  TELL,
-} from './protocol.js';
+  readAsk,
+  readDeclare,
+  readHandshake,
+  readTell,
+  writeError,
+  writeReply,
+} from './frames.js';
 
 /** A declared route: which method of which endpoint a route number names, and what it resolved to. */
 class Route {
@@ -58,7 +63,7 @@ export class InboundAsk extends Envelope implements ReplySink {
     private readonly connection: ServerConnection,
     private readonly requestId: number,
   ) {
-    super(ASK_MESSAGE, method, args, null, token, fenced, null);
+    super(MESSAGE_ASK, method, args, null, token, fenced, null);
     this.reply = this;
   }
 
@@ -107,6 +112,8 @@ function isName(value: unknown): value is string {
 
 export class ServerConnection extends Connection {
   private readonly routes: Route[] = [];
+  /** The fields of the frame being read (reused). */
+  private readonly fields = new FrameFields();
   /** Asks delivered to endpoints and not answered yet. */
   private pendingAsks = 0;
   /** The limit of pending asks (see MAX_PENDING_ASKS; smaller in tests). */
@@ -149,26 +156,28 @@ export class ServerConnection extends Connection {
 
   protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
     switch (kind) {
-      case ASK:
+      case FRAME_ASK:
         this.onAsk(buf, start, end);
         return;
-      case TELL:
+      case FRAME_TELL:
         this.onTell(buf, start, end);
         return;
-      case DECLARE:
+      case FRAME_DECLARE:
         this.onDeclare(buf, start, end);
         return;
-      case HANDSHAKE:
+      case FRAME_HANDSHAKE:
         this.onHandshake(buf, start, end);
         return;
       default:
-        this.violation(`a ${KIND_NAMES[kind]} frame, which only servers send`);
+        this.violation(`a ${FRAME_NAMES[kind]} frame, which only servers send`);
     }
   }
 
   private onHandshake(buf: Buffer, start: number, end: number): void {
-    const id = buf.readUInt32BE(start + 1);
-    const payload = this.decodeControl(buf, start + 5, end, 3);
+    const fields = this.fields;
+    readHandshake(buf, start, fields);
+    const id = fields.requestId;
+    const payload = this.decodeControl(buf, fields.payloadStart, end, 3);
     if (payload === undefined) return;
     const [system, endpointId, gateway] = payload;
     let status = HANDSHAKE_OK;
@@ -179,16 +188,18 @@ export class ServerConnection extends Connection {
       if (server === undefined) status = HANDSHAKE_UNKNOWN_ENDPOINT;
       else if (server.servedGateway(gateway!) === undefined) status = HANDSHAKE_GATEWAY_NOT_SERVED;
     }
-    this.sendFrame(REPLY, id, this.ctx.codec.encode(status, HEADER_SIZE[REPLY]!));
+    this.writer.push(writeReply(encodeFrame(this.ctx.codec, FRAME_REPLY, status), id));
   }
 
   private onDeclare(buf: Buffer, start: number, end: number): void {
-    const id = buf.readUInt32BE(start + 1);
+    const fields = this.fields;
+    readDeclare(buf, start, fields);
+    const id = fields.routeId;
     if (id !== this.routes.length || id >= MAX_ROUTES) {
       this.violation(`a DECLARE of route ${id} where route ${this.routes.length} was next (at most ${MAX_ROUTES})`);
       return;
     }
-    const payload = this.decodeControl(buf, start + 5, end, 4);
+    const payload = this.decodeControl(buf, fields.payloadStart, end, 4);
     if (payload === undefined) return;
     const [system, endpointId, gateway, method] = payload as [string, string, string, string];
     const foreign = system !== this.ctx.systemName;
@@ -269,10 +280,12 @@ export class ServerConnection extends Connection {
   }
 
   private onAsk(buf: Buffer, start: number, end: number): void {
-    const id = buf.readUInt32BE(start + 1);
-    const route = this.routeOf(buf.readUInt32BE(start + 5));
+    const fields = this.fields;
+    readAsk(buf, start, fields);
+    const id = fields.requestId;
+    const route = this.routeOf(fields.routeId);
     if (route === undefined) return;
-    const fenced = (buf[start + 9]! & FLAG_FENCED) !== 0;
+    const fenced = fields.fenced;
     const server = this.resolve(route);
     if (server === undefined) {
       this.sendError(id, recipientUnreachable(`ask ${route.gateway}.${route.method}`, this.addressOf(route)));
@@ -283,7 +296,7 @@ export class ServerConnection extends Connection {
       this.sendError(id, methodRefused(route.gateway, route.method, this.addressOf(route)));
       return;
     }
-    const problem = this.decodeCall(buf, start + 10, end, fenced, info);
+    const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
     if (problem !== null) {
       this.sendError(id, new RpcException(problem));
       return;
@@ -301,9 +314,11 @@ export class ServerConnection extends Connection {
   }
 
   private onTell(buf: Buffer, start: number, end: number): void {
-    const route = this.routeOf(buf.readUInt32BE(start + 1));
+    const fields = this.fields;
+    readTell(buf, start, fields);
+    const route = this.routeOf(fields.routeId);
     if (route === undefined) return;
-    const fenced = (buf[start + 5]! & FLAG_FENCED) !== 0;
+    const fenced = fields.fenced;
     const server = this.resolve(route);
     const info = route.info;
     if (server === undefined || info === undefined) {
@@ -314,12 +329,12 @@ export class ServerConnection extends Connection {
       this.log.debug({ remote: this.remote, err: error }, 'Dropping a fire-and-forget message.');
       return;
     }
-    const problem = this.decodeCall(buf, start + 6, end, fenced, info);
+    const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
     if (problem !== null) {
       this.log.warn({ remote: this.remote, reason: problem }, 'Dropping a fire-and-forget message.');
       return;
     }
-    const tell = new Envelope(TELL_MESSAGE, info, this.callArgs, null, this.callToken, fenced, null);
+    const tell = new Envelope(MESSAGE_TELL, info, this.callArgs, null, this.callToken, fenced, null);
     this.forgetCall();
     server.deliver(tell);
   }
@@ -336,7 +351,7 @@ export class ServerConnection extends Connection {
     if (this.closed) return;
     let frame: Buffer;
     try {
-      frame = this.ctx.codec.encode(value, HEADER_SIZE[REPLY]!);
+      frame = encodeFrame(this.ctx.codec, FRAME_REPLY, value);
     } catch (error) {
       this.sendError(
         id,
@@ -344,44 +359,36 @@ export class ServerConnection extends Connection {
       );
       return;
     }
-    const size = frame.length - LENGTH_SIZE;
+    const size = frameSize(frame);
     if (size > this.sendLimit) {
       this.sendError(id, resultTooLarge(method.qualifiedName, size, this.sendLimit));
       return;
     }
-    this.sendFrame(REPLY, id, frame);
+    this.writer.push(writeReply(frame, id));
   }
 
   /** Sends the failure of an ask. An error the codec cannot carry goes as a plain copy (name, message, stack). */
   sendError(id: number, error: unknown): void {
     if (this.closed) return;
-    const header = HEADER_SIZE[ERROR]!;
-    let frame = this.encodeError(error, header);
-    if (frame === null || frame.length - LENGTH_SIZE > this.sendLimit) {
+    let frame = this.encodeError(error);
+    if (frame === null || frameSize(frame) > this.sendLimit) {
       // Not encodable even as a plain copy, or giant (a huge message or stack): keep what identifies it.
-      frame = this.ctx.codec.encode(new RpcException(summarize(error)), header);
+      frame = encodeFrame(this.ctx.codec, FRAME_ERROR, new RpcException(summarize(error)));
     }
-    this.sendFrame(ERROR, id, frame);
+    this.writer.push(writeError(frame, id));
   }
 
   /** The error as the codec encodes it, else as a plain copy, else null. Never throws (it runs in reply paths). */
-  private encodeError(error: unknown, header: number): Buffer | null {
+  private encodeError(error: unknown): Buffer | null {
     try {
-      return this.ctx.codec.encode(error, header);
+      return encodeFrame(this.ctx.codec, FRAME_ERROR, error);
     } catch {
       try {
-        return this.ctx.codec.encode(plainError(error), header);
+        return encodeFrame(this.ctx.codec, FRAME_ERROR, plainError(error));
       } catch {
         return null;
       }
     }
-  }
-
-  private sendFrame(kind: number, id: number, frame: Buffer): void {
-    putU32(frame, frame.length - LENGTH_SIZE, 0);
-    frame[4] = kind;
-    putU32(frame, id, 5);
-    this.writer.push(frame);
   }
 
   protected onClose(): void {

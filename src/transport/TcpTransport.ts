@@ -27,20 +27,20 @@ import {
 } from '../rpc/errors.js';
 import type { GatewayDescriptor } from '../rpc/gateway.js';
 import type { Logger } from '../rpc/logger.js';
-import { ClientConnection } from './ClientConnection.js';
+import { ClientConnection, type ConnectionPool, RemoteTarget } from './ClientConnection.js';
 import type { Connection, ConnectionContext } from './Connection.js';
-import { parsePortRange } from './ports.js';
 import {
+  createFrameCodec,
+  type FrameCodec,
   HANDSHAKE_GATEWAY_NOT_SERVED,
   HANDSHAKE_OK,
   HANDSHAKE_UNKNOWN_ENDPOINT,
   HANDSHAKE_UNKNOWN_SYSTEM,
   MAX_NAME_LENGTH,
-} from './protocol.js';
-import { type ConnectionPool, RemoteTarget } from './RemoteTarget.js';
+} from './frames.js';
+import { parsePortRange } from './ports.js';
 import { ServerConnection } from './ServerConnection.js';
 import { clientTlsOptions, peerCertificateProblem, serverTlsOptions, validateTlsConfig } from './tls.js';
-import { createWireCodec, type WireCodec } from './wireCodec.js';
 
 /** How long sockets of a closing service may take to finish before they are destroyed. */
 const CLOSE_GRACE_MS = 250;
@@ -73,7 +73,7 @@ function tickPeriod(config: ResolvedRpcConfig): number {
 export class TcpTransport implements Transport, ConnectionContext, ConnectionPool {
   readonly config: ResolvedRpcConfig;
   readonly log: Logger;
-  readonly codec: WireCodec;
+  readonly codec: FrameCodec;
   readonly systemName: string;
   readonly tickMs: number;
   tick = 0;
@@ -91,7 +91,7 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
   private constructor(readonly host: TransportHost) {
     this.config = host.config;
     this.log = host.logger;
-    this.codec = createWireCodec();
+    this.codec = createFrameCodec();
     this.systemName = host.getSystemName();
     this.tickMs = tickPeriod(this.config);
     const tls = this.config.tls;

@@ -2,14 +2,14 @@
 
 import { installRemoteTransport } from '../rpc/actor/ActorRpcSystem.js';
 import { RpcException } from '../rpc/errors.js';
+import { createFrameCodec } from './frames.js';
 import { TcpTransport } from './TcpTransport.js';
-import { createWireCodec } from './wireCodec.js';
 
 installRemoteTransport(
   (options) => (host) => TcpTransport.create(host, options),
   (config) => {
     // Force-serialization aid: a value goes through exactly what the wire would do to it, size limit included.
-    const codec = createWireCodec();
+    const codec = createFrameCodec();
     const max = config.maxFrameSize;
     return (value) => {
       const bytes = codec.encode(value, 0);

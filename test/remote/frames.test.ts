@@ -4,9 +4,8 @@ import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, type FrameSink } from '../../src/transport/FrameReader.js';
-import { FrameWriter } from '../../src/transport/FrameWriter.js';
-import { PREAMBLE_SIZE, preamble } from '../../src/transport/protocol.js';
+import { FrameWriter } from '../../src/transport/Connection.js';
+import { FrameReader, type FrameSink, PREAMBLE_SIZE, writePreamble as preamble } from '../../src/transport/frames.js';
 
 interface Seen {
   preamble: [number, number] | null;

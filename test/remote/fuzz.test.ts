@@ -6,7 +6,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RpcService } from '../../src/index.js';
-import { ASK, DECLARE, HANDSHAKE, PING, TELL } from '../../src/transport/protocol.js';
+import {
+  FRAME_ASK as ASK,
+  FRAME_DECLARE as DECLARE,
+  FRAME_HANDSHAKE as HANDSHAKE,
+  FRAME_PING as PING,
+  FRAME_TELL as TELL,
+} from '../../src/transport/frames.js';
 import { LeaderEndpoint, ValueEndpoint, ValueGateway } from './gateways.js';
 import { assertNoLeaks, cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
 

@@ -6,8 +6,14 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { fileURLToPath } from 'node:url';
 import type { Logger, RpcConfig, RpcService } from '../../src/index.js';
 import { RpcSystem } from '../../src/index.js';
-import { HEADER_SIZE, LENGTH_SIZE, MAGIC, PREAMBLE_SIZE, PROTOCOL_VERSION } from '../../src/transport/protocol.js';
-import { createWireCodec } from '../../src/transport/wireCodec.js';
+import {
+  createFrameCodec,
+  HEADER_SIZE,
+  LENGTH_SIZE,
+  MAGIC,
+  PREAMBLE_SIZE,
+  PROTOCOL_VERSION,
+} from '../../src/transport/frames.js';
 
 const services = new Set<RpcService>();
 /** Every port a service of this module bound: checked free again by {@link assertNoLeaks}. */
@@ -162,7 +168,7 @@ export function quietLogger(): Logger {
 
 // ---- raw protocol -----------------------------------------------------------------------------------------------
 
-export const codec = createWireCodec();
+export const codec = createFrameCodec();
 
 /** The preamble bytes. */
 export function preambleBytes(version = PROTOCOL_VERSION, maxFrameSize = 10_485_760): Buffer {

@@ -19,7 +19,16 @@ import type { Logger } from '../logger.js';
 import type { RpcServer } from '../RpcServer.js';
 import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcService.js';
 import type { Dispatcher, Schedulable } from './Dispatcher.js';
-import { ASK, CALL, Envelope, type ReplySink, RUN, START, TELL, TERMINATE } from './messages.js';
+import {
+  Envelope,
+  MESSAGE_ASK,
+  MESSAGE_CALL,
+  MESSAGE_RUN,
+  MESSAGE_START,
+  MESSAGE_TELL,
+  MESSAGE_TERMINATE,
+  type ReplySink,
+} from './messages.js';
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
@@ -110,7 +119,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     this.state = STARTED;
-    this.enqueue(new Envelope(START, null, null, null, undefined, false, null));
+    this.enqueue(new Envelope(MESSAGE_START, null, null, null, undefined, false, null));
   }
 
   terminate(): Promise<void> {
@@ -120,7 +129,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         // Never started: nothing to stop, onStop is not called (Flink does the same).
         this.finishTermination(undefined);
       } else {
-        this.enqueue(new Envelope(TERMINATE, null, null, null, undefined, false, null));
+        this.enqueue(new Envelope(MESSAGE_TERMINATE, null, null, null, undefined, false, null));
       }
     }
     return this.termination;
@@ -140,7 +149,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   runAsync(task: () => void): void {
     checkTask(task);
-    this.deliver(new Envelope(RUN, null, null, task, undefined, false, null));
+    this.deliver(new Envelope(MESSAGE_RUN, null, null, task, undefined, false, null));
   }
 
   scheduleRunAsync(task: () => void, delayMs: number): ScheduledTask<void> {
@@ -159,7 +168,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       // Re-enqueued when due: it runs after the messages already queued by then (Flink's behaviour).
       this.deliver(
         new Envelope(
-          RUN,
+          MESSAGE_RUN,
           null,
           null,
           () => {
@@ -189,7 +198,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
       return Promise.reject(new RangeError(`timeout must be zero or greater, but it was ${String(timeoutMs)}.`));
     }
-    const call = new PendingAsk(CALL, null, null, task, undefined, false, this.address);
+    const call = new PendingAsk(MESSAGE_CALL, null, null, task, undefined, false, this.address);
     const promise = new Promise<Awaited<T>>((resolve, reject) => {
       call.resolve = resolve as (v: unknown) => void;
       call.reject = reject;
@@ -310,11 +319,11 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     switch (envelope.kind) {
-      case ASK:
-      case TELL:
+      case MESSAGE_ASK:
+      case MESSAGE_TELL:
         this.invoke(envelope);
         return;
-      case RUN:
+      case MESSAGE_RUN:
         try {
           envelope.task!();
         } catch (error) {
@@ -325,7 +334,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
           );
         }
         return;
-      case CALL: {
+      case MESSAGE_CALL: {
         let result: unknown;
         try {
           result = envelope.task!();
@@ -336,10 +345,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         this.replyWhenSettled(envelope.reply!, result);
         return;
       }
-      case START:
+      case MESSAGE_START:
         this.handleStart();
         return;
-      case TERMINATE:
+      case MESSAGE_TERMINATE:
         this.handleTerminate();
         return;
     }
