@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import { argumentSerializationMessage, SerializationError } from '../codec/errors.js';
 import { type Envelope, MESSAGE_ASK } from '../rpc/actor/messages.js';
-import type { AskOwner, PendingAsk } from '../rpc/actor/PendingAsk.js';
+import type { AskOwner, RemoteAsk } from '../rpc/actor/PendingAsk.js';
 import type { RpcTarget } from '../rpc/actor/proxy.js';
 import {
   describeCause,
@@ -47,7 +47,7 @@ import {
 } from './frames.js';
 import { RequestTable } from './RequestTable.js';
 
-/** A request in the table: a `PendingAsk` of a proxy, or a handshake of `connect`. */
+/** A request in the table: an ask of a proxy, or a handshake of `connect`. */
 interface Outstanding {
   owner: AskOwner | null;
   requestId: number;
@@ -220,7 +220,7 @@ export class ClientConnection extends Connection implements AskOwner {
   // ---- outbound ---------------------------------------------------------------------------------------------------
 
   /** `AskOwner`: an ask settled elsewhere (timeout, service shutdown); its answer will be dropped. */
-  onAskSettled(ask: PendingAsk): void {
+  onAskSettled(ask: RemoteAsk): void {
     this.requests.take(ask.requestId);
   }
 
@@ -248,7 +248,7 @@ export class ClientConnection extends Connection implements AskOwner {
   }
 
   /** Sends an ask; every failure goes to the ask, nothing is thrown. */
-  ask(ask: PendingAsk, route: number): void {
+  ask(ask: RemoteAsk, route: number): void {
     const method = ask.method!;
     if (this.closed) {
       ask.fail(recipientUnreachable(`ask ${method.qualifiedName}`, ask.recipient, this.closeReason));
@@ -382,7 +382,7 @@ export class RemoteTarget implements RpcTarget {
       connection = this.pool.connectionTo(this.key, this.hostname, this.port);
       if (connection === null) {
         const error = recipientUnreachable(envelope.describe(), this.address, serviceClosed());
-        if (envelope.kind === MESSAGE_ASK) (envelope as PendingAsk).fail(error);
+        if (envelope.kind === MESSAGE_ASK) (envelope as RemoteAsk).fail(error);
         return;
       }
       this.connection = connection;
@@ -397,7 +397,7 @@ export class RemoteTarget implements RpcTarget {
         const error = new RpcException(
           `Cannot call ${method.qualifiedName} on ${this.address}: too many distinct remote methods on one connection.`,
         );
-        if (envelope.kind === MESSAGE_ASK) (envelope as PendingAsk).fail(error);
+        if (envelope.kind === MESSAGE_ASK) (envelope as RemoteAsk).fail(error);
         else throw error;
         return;
       }
@@ -405,7 +405,7 @@ export class RemoteTarget implements RpcTarget {
     }
     this.lastMethod = method;
     this.lastRoute = route;
-    if (envelope.kind === MESSAGE_ASK) connection.ask(envelope as PendingAsk, route);
+    if (envelope.kind === MESSAGE_ASK) connection.ask(envelope as RemoteAsk, route);
     else connection.tell(envelope, route);
   }
 

@@ -1,7 +1,7 @@
 /**
  * An inbound connection: a remote service calls endpoints of this one. Every frame is checked (kind, fields,
  * payload shape) before it reaches an endpoint, and a call is delivered only if the endpoint's declared gateways
- * have the method (`EndpointServer.servedMethod`), whatever the peer claims. Lifecycle and fencing are then the
+ * have the method (`servedMethod`), whatever the peer claims. Lifecycle and fencing are then the
  * endpoint's business, as for local calls; the answer comes back through an {@link InboundAsk}.
  */
 
@@ -9,6 +9,7 @@ import type { EndpointServer } from '../rpc/actor/EndpointServer.js';
 import { Envelope, MESSAGE_ASK, MESSAGE_TELL, type ReplySink } from '../rpc/actor/messages.js';
 import { methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
+import { servedGateway, servedMethod } from '../rpc/servedGateways.js';
 import { Connection, PAUSED_INFLIGHT } from './Connection.js';
 import {
   encodeFrame,
@@ -186,7 +187,7 @@ export class ServerConnection extends Connection {
     } else {
       const server = this.ctx.host.lookupServer(endpointId!);
       if (server === undefined) status = HANDSHAKE_UNKNOWN_ENDPOINT;
-      else if (server.servedGateway(gateway!) === undefined) status = HANDSHAKE_GATEWAY_NOT_SERVED;
+      else if (servedGateway(server.endpoint, gateway!) === undefined) status = HANDSHAKE_GATEWAY_NOT_SERVED;
     }
     this.writer.push(writeReply(encodeFrame(this.ctx.codec, FRAME_REPLY, status), id));
   }
@@ -239,7 +240,7 @@ export class ServerConnection extends Connection {
     const server = this.ctx.host.lookupServer(route.endpointId);
     if (server !== route.server) {
       route.server = server;
-      route.info = server?.servedMethod(route.gateway, route.method);
+      route.info = server === undefined ? undefined : servedMethod(server.endpoint, route.gateway, route.method);
     }
     return server;
   }

@@ -18,6 +18,7 @@ import { type FencedRpcGateway, type GatewayDescriptor, isGatewayDescriptor, typ
 import type { Logger } from '../logger.js';
 import type { RpcServer } from '../RpcServer.js';
 import type { FencingTokenOf, RpcEndpoint, RpcService } from '../RpcService.js';
+import { servesGateway } from '../servedGateways.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';
@@ -185,7 +186,7 @@ export class ActorRpcService implements RpcService, ServerHost {
   ): Promise<RpcGateway> {
     const server = this.servers.get(address.slice(this.prefix.length));
     if (server === undefined) return Promise.reject(this.cannotConnect(address));
-    if (!server.serves(gateway)) {
+    if (!servesGateway(server.endpoint, gateway)) {
       return Promise.reject(gatewayNotServed(address, gateway.name));
     }
     return Promise.resolve(this.proxy(gateway, server, token, fenced));

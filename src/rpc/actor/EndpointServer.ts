@@ -1,24 +1,25 @@
 /**
- * The actor behind one endpoint: its mailbox, its main-thread context, its lifecycle
- * (created → started → terminating → terminated) and fencing. It is the `RpcServer` the endpoint holds and the
- * `RpcTarget` local proxies deliver to; the transport delivers inbound remote calls to it the same way.
+ * The actor behind one endpoint: its mailbox and main-thread turns, and its lifecycle
+ * (created → started → terminating → terminated). It is the `RpcServer` the endpoint holds and the `RpcTarget` local
+ * proxies deliver to; the transport delivers inbound remote calls to it the same way. Fencing (`fencing.ts`) and the
+ * served-gateway lookup (`servedGateways.ts`) are their own units.
  */
 
-import { isDeepStrictEqual } from 'node:util';
 import {
   EndpointNotStartedException,
-  FencingTokenException,
   type RecipientUnreachableException,
   RpcException,
   recipientUnreachable,
 } from '../errors.js';
 import type { ScheduledTask } from '../executors.js';
-import { findGatewayDescriptor, type GatewayDescriptor, type MethodInfo, type RpcGateway } from '../gateway.js';
+import type { GatewayDescriptor, MethodInfo, RpcGateway } from '../gateway.js';
 import { kOnStart, kOnStop } from '../internal.js';
 import type { Logger } from '../logger.js';
 import type { RpcServer } from '../RpcServer.js';
 import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcService.js';
+import { servesGateway } from '../servedGateways.js';
 import type { Dispatcher, Schedulable } from './Dispatcher.js';
+import { type FencingCheck, fencingCheckOf } from './fencing.js';
 import {
   Envelope,
   MESSAGE_ASK,
@@ -74,6 +75,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private readonly pendingReplies = new PendingReplies();
   private readonly selfGateways = new Map<GatewayDescriptor, RpcGateway>();
   private readonly fenced: boolean;
+  private readonly fencing: FencingCheck;
   private readonly termination: Promise<void>;
   private settleTermination!: { resolve: () => void; reject: (e: unknown) => void };
   private readonly log: Logger;
@@ -89,6 +91,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   ) {
     this.hostname = host.hostname;
     this.fenced = endpoint instanceof FencedRpcEndpoint;
+    this.fencing = fencingCheckOf(endpoint, address);
     this.log = host.logger;
     this.termination = new Promise<void>((resolve, reject) => {
       this.settleTermination = { resolve, reject };
@@ -211,7 +214,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   getSelfGateway<G extends RpcGateway>(gateway: GatewayDescriptor<G>): G {
     let proxy = this.selfGateways.get(gateway);
     if (proxy === undefined) {
-      if (!this.serves(gateway)) {
+      if (!servesGateway(this.endpoint, gateway)) {
         throw new RpcException(`RpcEndpoint does not implement the RpcGateway interface of type ${gateway.name}.`);
       }
       const token = this.fenced ? (this.endpoint as FencedRpcEndpoint<unknown>).getFencingToken() : undefined;
@@ -219,45 +222,6 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       this.selfGateways.set(gateway, proxy);
     }
     return proxy as G;
-  }
-
-  // ---- gateways served ----------------------------------------------------------------------------------------
-
-  /** The gateways the endpoint's class declares in `static gateways`. */
-  declaredGateways(): readonly GatewayDescriptor[] {
-    const declared = (this.endpoint.constructor as { gateways?: readonly GatewayDescriptor[] }).gateways;
-    return Array.isArray(declared) ? declared : [];
-  }
-
-  /**
-   * True if the endpoint serves `gateway`: one of its declared gateways is or extends it; an endpoint that
-   * declares none serves every gateway whose methods it implements (checked by name).
-   */
-  serves(gateway: GatewayDescriptor): boolean {
-    const declared = this.declaredGateways();
-    if (declared.length > 0) return declared.some((d) => d.isSubtypeOf(gateway));
-    const target = this.endpoint as unknown as Record<string, unknown>;
-    for (const name of gateway.methods.keys()) {
-      if (typeof target[name] !== 'function') return false;
-    }
-    return true;
-  }
-
-  /** The served gateway named `name`, for remote handshakes and calls: only these methods may be invoked remotely. */
-  servedGateway(name: string): GatewayDescriptor | undefined {
-    for (const declared of this.declaredGateways()) {
-      if (declared.name === name) return declared;
-      for (const parent of ancestorsOf(declared)) if (parent.name === name) return parent;
-    }
-    if (this.declaredGateways().length > 0) return undefined;
-    const known = findGatewayDescriptor(name);
-    return known !== undefined && this.serves(known) ? known : undefined;
-  }
-
-  /** The method `method` of served gateway `gateway`, or undefined: what a remote peer may call. */
-  servedMethod(gateway: string, method: string): MethodInfo | undefined {
-    const info = this.servedGateway(gateway)?.methods.get(method);
-    return info !== undefined && !info.local ? info : undefined;
   }
 
   // ---- delivery -------------------------------------------------------------------------------------------------
@@ -357,7 +321,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private invoke(envelope: Envelope): void {
     const reply = envelope.reply;
     const method = envelope.method!;
-    const refusal = this.checkFencing(envelope);
+    const refusal = this.fencing(envelope);
     if (refusal !== undefined) {
       if (reply !== null) {
         reply.fail(refusal);
@@ -423,31 +387,6 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       { err: error, endpoint: this.endpointId, method: method.qualifiedName },
       'A fire-and-forget RPC failed.',
     );
-  }
-
-  private checkFencing(envelope: Envelope): RpcException | undefined {
-    if (this.fenced) {
-      const expected = (this.endpoint as FencedRpcEndpoint<unknown>).getFencingToken();
-      if (!envelope.fenced) {
-        return new FencingTokenException(
-          `Fencing token not set: Ignoring message ${envelope.describe()} sent to ${this.address} because it carries ` +
-            'no fencing token (it was sent through a gateway connected without one).',
-        );
-      }
-      const token = envelope.token;
-      if (token !== expected && !isDeepStrictEqual(token, expected)) {
-        return new FencingTokenException(
-          `Fencing token mismatch: Ignoring message ${envelope.describe()} because the fencing token ` +
-            `${formatToken(token)} did not match the expected fencing token ${formatToken(expected)}.`,
-        );
-      }
-    } else if (envelope.fenced) {
-      return new RpcException(
-        `Received unknown message ${envelope.describe()} with fencing token ${formatToken(envelope.token)}: ` +
-          `the endpoint ${this.address} is not fenced.`,
-      );
-    }
-    return undefined;
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -530,21 +469,5 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   toString(): string {
     return `EndpointServer(${this.address}, ${STATE_NAMES[this.state]})`;
-  }
-}
-
-function* ancestorsOf(descriptor: GatewayDescriptor): Generator<GatewayDescriptor> {
-  for (const parent of descriptor.extends) {
-    yield parent;
-    yield* ancestorsOf(parent);
-  }
-}
-
-function formatToken(token: unknown): string {
-  if (typeof token === 'string') return token;
-  try {
-    return JSON.stringify(token) ?? String(token);
-  } catch {
-    return String(token);
   }
 }
