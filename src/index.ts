@@ -40,6 +40,7 @@ export {
   RpcException,
   RpcLoaderException,
   RpcTimeoutException,
+  TaskCancelledError,
 } from './rpc/errors.js';
 export type { MainThreadExecutor, ScheduledExecutor, ScheduledTask } from './rpc/executors.js';
 export {

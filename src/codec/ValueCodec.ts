@@ -1,7 +1,7 @@
 /**
  * The value codec of the TCP transport: turns arguments, results and errors of RPCs into bytes and back.
  *
- * The format is standard MessagePack with a few extension types (documented in `codec/wire.ts`): plain objects,
+ * The format is standard MessagePack with a few extension types (documented in `wire.ts`): plain objects,
  * arrays, strings (lone surrogates included), every number (`-0`, NaN, ±Infinity), BigInt of any size, `null` and
  * `undefined` (distinct), `Map` (any keys), `Set`, `Date` (invalid ones too), `Buffer`, `Uint8Array` and every other
  * typed array, `DataView`, `ArrayBuffer`, `RegExp`, errors with name, message, stack, `cause` chain (cycles
@@ -25,8 +25,8 @@
  * - One `encode` produces a whole frame: header room (`reserve`) plus payload, in one buffer, one write.
  * - `encode` returns a view of a slab (up to 1 MiB, reused across calls): `byteOffset` is rarely 0 and `.buffer`
  *   holds other messages — never send or keep `.buffer` itself. The bytes of a returned view are never written
- *   again, so a view may wait in a write queue as long as needed; consecutive results are adjacent, so
- *   {@link joinFrames} coalesces a tick's frames into one write without copying when nothing else was encoded in
+ *   again, so a view may wait in a write queue as long as needed; consecutive results are adjacent, so a
+ *   transport can coalesce a tick's frames into one write without copying when nothing else was encoded in
  *   between. A frame that outgrows the slab gets a buffer of its own.
  * - `decode(frame, start, end)` reads a payload in place; with `copyBuffers: false` decoded Buffers are views of
  *   `frame`, which then must not be reused (a fresh buffer per frame, or a socket chunk, is fine).
@@ -129,8 +129,8 @@ export class ValueCodec implements EncoderHost, DecoderHost {
    * Encodes one value (use an array to encode several, e.g. a frame's fields and its payload in one go).
    *
    * The result is a view into a slab shared with other results of this codec: its `byteOffset` is rarely 0 and its
-   * `.buffer` holds other messages. It is never overwritten, so it may be kept, written to a socket, or merged with
-   * the result of the next `encode` by {@link mergeAdjacent} without a copy.
+   * `.buffer` holds other messages. It is never overwritten, so it may be kept, written to a socket, or joined with
+   * the result of the next `encode` into one view without a copy.
    *
    * @param value the value
    * @param reserve bytes left free (uninitialized) at the start of the result, e.g. for a frame header
@@ -233,22 +233,4 @@ export class ValueCodec implements EncoderHost, DecoderHost {
     }
     return new SerializationError(`nesting deeper than ${this.maxDepth} levels`, segments);
   }
-}
-
-/**
- * Joins two results of `encode` into one view when `b` starts where `a` ends in the same slab (consecutive encodes
- * of one codec usually do), so a transport can coalesce the frames of one tick into a single write without copying.
- * Returns undefined when they are not adjacent.
- */
-export function mergeAdjacent(a: Buffer, b: Buffer): Buffer | undefined {
-  if (a.buffer !== b.buffer || a.byteOffset + a.length !== b.byteOffset) return undefined;
-  return Buffer.from(a.buffer, a.byteOffset, a.length + b.length);
-}
-
-/** One buffer with all of `parts`: a view when they are adjacent in one slab, else a copy (`Buffer.concat`). */
-export function joinFrames(parts: readonly Buffer[]): Buffer {
-  if (parts.length === 1) return parts[0]!;
-  let joined: Buffer | undefined = parts[0];
-  for (let i = 1; joined !== undefined && i < parts.length; i++) joined = mergeAdjacent(joined, parts[i]!);
-  return joined ?? Buffer.concat(parts as Buffer[]);
 }

@@ -8,7 +8,7 @@
  *
  * Buffers: every `encode` returns a view (`subarray`) of a slab that is never written again once handed out — so the
  * result stays valid as long as it is referenced — and consecutive results are adjacent in the slab (no alignment
- * gap), which lets a transport coalesce them without copying (see `mergeAdjacent` and `joinFrames` in `codec.ts`).
+ * gap), which lets a transport coalesce them without copying (the transport's frame writer does).
  */
 
 import { isNativeError } from 'node:util/types';

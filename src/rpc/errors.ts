@@ -33,6 +33,17 @@ export class EndpointNotStartedException extends RpcException {}
 /** `RpcSystem.load()` found no usable implementation. */
 export class RpcLoaderException extends RpcException {}
 
+/**
+ * The rejection of a cancelled scheduled task's `result` (`ScheduledTask.cancel()`). Not an `RpcException`:
+ * cancelling is the caller's own decision, not a failure of the RPC system.
+ */
+export class TaskCancelledError extends Error {
+  constructor() {
+    super('The scheduled task was cancelled.');
+    this.name = 'TaskCancelledError';
+  }
+}
+
 /** Every error class of the RPC system, by name: the codec uses it to rebuild remote errors. */
 export const RPC_ERROR_CLASSES: ReadonlyMap<string, new (message: string, options?: { cause?: unknown }) => Error> =
   new Map(

@@ -79,14 +79,14 @@ describe('remote calls between two services', () => {
     expect(buffer.toString()).toBe('bytes');
   });
 
-  it('delivers null and undefined results (B46)', async () => {
+  it('delivers null and undefined results', async () => {
     const { client, endpoint } = await pair();
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     await expect(gw.nullValue()).resolves.toBeNull();
     await expect(gw.nothing()).resolves.toBeUndefined();
   });
 
-  it('rejects with the remote error: same name, message and cause chain, sync and async (B51, B52)', async () => {
+  it('rejects with the remote error: same name, message and cause chain, sync and async', async () => {
     const { client, endpoint } = await pair();
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     const error = await rejectionOf(gw.fail('boom'));
@@ -155,7 +155,7 @@ describe('remote calls between two services', () => {
     await expect(base.ping()).resolves.toBe('pong');
   });
 
-  it('answers getAddress/getHostname locally with the endpoint address (B72, B80)', async () => {
+  it('answers getAddress/getHostname locally with the endpoint address', async () => {
     const { client, endpoint } = await pair();
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     expect(gw.getAddress()).toBe(endpoint.getAddress());
@@ -163,7 +163,7 @@ describe('remote calls between two services', () => {
     expect(endpoint.getAddress()).toMatch(/^rpc\.tcp:\/\/flink@127\.0\.0\.1:\d+\/values$/);
   });
 
-  it('fails an ask whose argument cannot be serialized at the caller, naming method and argument (B67)', async () => {
+  it('fails an ask whose argument cannot be serialized at the caller, naming method and argument', async () => {
     const { client, endpoint } = await pair();
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     const error = await rejectionOf(gw.echoAll(1, { callback: () => 1 }));
@@ -176,7 +176,7 @@ describe('remote calls between two services', () => {
     await expect(gw.echo('still fine')).resolves.toBe('still fine');
   });
 
-  it('fails an ask whose result cannot be serialized with an RpcException (B56)', async () => {
+  it('fails an ask whose result cannot be serialized with an RpcException', async () => {
     const { client, endpoint } = await pair();
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     const error = await rejectionOf(gw.unserializable());
@@ -199,7 +199,7 @@ describe('remote calls between two services', () => {
 });
 
 describe('connect and handshake', () => {
-  it('fails for an unknown endpoint with RpcConnectionException naming the address (B73)', async () => {
+  it('fails for an unknown endpoint with RpcConnectionException naming the address', async () => {
     const { client, endpoint } = await pair();
     const address = endpoint.getAddress().replace(/values$/, 'nobody');
     const error = await rejectionOf(client.connect(address, ValueGateway));
@@ -208,7 +208,7 @@ describe('connect and handshake', () => {
     expect(error.message).toContain(`Could not connect to rpc endpoint under address ${address}.`);
   });
 
-  it('fails for a gateway the endpoint does not serve with HandshakeException (B75)', async () => {
+  it('fails for a gateway the endpoint does not serve with HandshakeException', async () => {
     const { client, endpoint } = await pair();
     const error = await rejectionOf(client.connect(endpoint.getAddress(), UnservedGateway));
     expect(error).toBeInstanceOf(HandshakeException);
@@ -223,7 +223,7 @@ describe('connect and handshake', () => {
     expect(error.message).toContain('is not named other');
   });
 
-  it('connects to a not-started endpoint; its asks fail with EndpointNotStartedException remotely (B77)', async () => {
+  it('connects to a not-started endpoint; its asks fail with EndpointNotStartedException remotely', async () => {
     const { server, client } = await pair();
     const idle = new ValueEndpoint(server, 'idle');
     const gw = await client.connect(idle.getAddress(), ValueGateway);
@@ -236,7 +236,7 @@ describe('connect and handshake', () => {
     await expect(gw.recorded()).resolves.toEqual([]);
   });
 
-  it('fails asks to a terminated endpoint promptly with RecipientUnreachableException (B93)', async () => {
+  it('fails asks to a terminated endpoint promptly with RecipientUnreachableException', async () => {
     const { client, endpoint } = await pair({ askTimeout: 10_000 });
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     const pending = rejectionOf(gw.wait(0));
@@ -264,7 +264,7 @@ describe('connect and handshake', () => {
 });
 
 describe('fencing over the wire', () => {
-  it('executes calls with the right token, refuses wrong and missing tokens, drops wrong tells (B85-B87)', async () => {
+  it('executes calls with the right token, refuses wrong and missing tokens, drops wrong tells', async () => {
     const server = await remoteService();
     const client = await remoteService();
     const leader = new LeaderEndpoint(server, 'epoch-2', 'leader');
@@ -298,7 +298,7 @@ describe('fencing over the wire', () => {
   });
 });
 
-describe('force serialization of local calls (B69)', () => {
+describe('force serialization of local calls', () => {
   it('serializes local arguments and results, fails local calls where a remote one would fail', async () => {
     const service = await remoteService({ forceInvocationSerialization: true });
     const endpoint = new ValueEndpoint(service);

@@ -87,7 +87,7 @@ describe('a peer process dies', () => {
 });
 
 describe('a service is closed', () => {
-  it('fails asks pending on the closed remote service promptly (B94)', async () => {
+  it('fails asks pending on the closed remote service promptly', async () => {
     const server = await remoteService();
     const client = await remoteService({ askTimeout: LONG });
     const endpoint = new ValueEndpoint(server);

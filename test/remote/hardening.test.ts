@@ -216,7 +216,7 @@ describe('protocol versions', () => {
     await stillServes(s);
   });
 
-  it('fails connect to a server of another version with HandshakeException naming both versions (B74)', async () => {
+  it('fails connect to a server of another version with HandshakeException naming both versions', async () => {
     const port = await rawServer((socket) => socket.write(preambleBytes(7)));
     const client = await remoteService();
     const error = await rejectionOf(client.connect(`rpc.tcp://flink@127.0.0.1:${port}/values`, ValueGateway));

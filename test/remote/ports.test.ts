@@ -56,7 +56,7 @@ describe('parsePortRange', () => {
     expect(parsePortRange(' 1 - 3 , 5,2 ')).toEqual([1, 2, 3, 5]);
   });
 
-  it('rejects bad syntax with "Invalid port range definition" (B115)', () => {
+  it('rejects bad syntax with "Invalid port range definition"', () => {
     for (const bad of ['', 'abc', '5-3', '70000', '-1', '1,,2', '1-', '80 81', '1.5', '+1']) {
       expect(() => parsePortRange(bad), bad).toThrow(`Invalid port range definition: ${bad}`);
     }
@@ -64,7 +64,7 @@ describe('parsePortRange', () => {
 });
 
 describe('binding', () => {
-  it('binds port "0" to a free port and reports address and port (B96)', async () => {
+  it('binds port "0" to a free port and reports address and port', async () => {
     const service = await remoteService();
     expect(service.getAddress()).toBe('127.0.0.1');
     expect(service.getPort()).toBeGreaterThan(0);
@@ -72,12 +72,12 @@ describe('binding', () => {
     expect(endpoint.getAddress()).toBe(`rpc.tcp://flink@127.0.0.1:${service.getPort()}/values`);
   });
 
-  it('creates services concurrently on port "0" without conflicts (B113)', async () => {
+  it('creates services concurrently on port "0" without conflicts', async () => {
     const services = await Promise.all(Array.from({ length: 8 }, () => remoteService()));
     expect(new Set(services.map((s) => s.getPort())).size).toBe(8);
   });
 
-  it('skips busy ports of a range and fails clearly when the range is exhausted (B114)', async () => {
+  it('skips busy ports of a range and fails clearly when the range is exhausted', async () => {
     const busy = await busyThenFree();
     const service = await remoteService({}, `${busy}-${busy + 1}`);
     expect(service.getPort()).toBe(busy + 1);
@@ -111,7 +111,7 @@ describe('binding', () => {
     }
   });
 
-  it('defaults the external address to loopback and normalizes it (B117)', async () => {
+  it('defaults the external address to loopback and normalizes it', async () => {
     const service = await RpcSystem.load()
       .remoteServiceBuilder({ logger: quietLogger() }, null, '0')
       .withBindAddress('127.0.0.1')
@@ -165,7 +165,7 @@ describe('binding', () => {
   });
 });
 
-describe('address helpers (B116, B117)', () => {
+describe('address helpers', () => {
   it('normalizes hosts', () => {
     expect(normalizeHost(' LocalHost ')).toBe('localhost');
     expect(normalizeHost('0:0:0:0:0:0:0:1')).toBe('::1');

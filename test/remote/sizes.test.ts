@@ -33,7 +33,7 @@ describe('frame sizes', () => {
     expect(stats(server).inbound).toBe(1);
   });
 
-  it('fails an oversized response with RpcException "exceeds the maximum"; the connection lives on (B62)', async () => {
+  it('fails an oversized response with RpcException "exceeds the maximum"; the connection lives on', async () => {
     const server = await remoteService({ maxFrameSize: LIMIT });
     const client = await remoteService({ maxFrameSize: LIMIT });
     const endpoint = new ValueEndpoint(server);
@@ -87,7 +87,7 @@ describe('frame sizes', () => {
     expect(stats(server).inbound).toBe(1);
   });
 
-  it('echoes 8 MiB with the default limit, and local calls have no limit (B64)', async () => {
+  it('echoes 8 MiB with the default limit, and local calls have no limit', async () => {
     const server = await remoteService();
     const client = await remoteService();
     const endpoint = new ValueEndpoint(server);

@@ -95,7 +95,7 @@ async function tlsServer(config: RpcTlsConfig = tls('node-a')) {
   return { service, endpoint };
 }
 
-describe('TLS with mutual authentication (B82)', () => {
+describe('TLS with mutual authentication', () => {
   it('serves rpc.ssl.tcp addresses between services with trusted certificates', async () => {
     const { endpoint } = await tlsServer();
     expect(endpoint.getAddress()).toMatch(/^rpc\.ssl\.tcp:\/\/flink@127\.0\.0\.1:\d+\/values$/);
@@ -127,7 +127,7 @@ describe('TLS with mutual authentication (B82)', () => {
     expect(String((error.cause as Error).message)).toMatch(/certificate/i);
   });
 
-  it('pins certificate fingerprints when configured (B120)', async () => {
+  it('pins certificate fingerprints when configured', async () => {
     const fingerprintB = new X509Certificate(pem('node-b.crt')).fingerprint256;
     const fingerprintA = new X509Certificate(pem('node-a.crt')).fingerprint256;
     // The server accepts node-b only; node-a (same CA) is refused.

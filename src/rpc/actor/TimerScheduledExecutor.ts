@@ -1,16 +1,11 @@
-/** Timer-backed scheduled tasks: the service's `ScheduledExecutor` and the handles of scheduled runs. */
+/**
+ * `TimerScheduledExecutor`, the service's timer-backed `ScheduledExecutor`, and `TaskHandle`, the handle of a
+ * scheduled run (also used by endpoints for `scheduleRunAsync`), with the argument checks both share.
+ */
 
-import { RpcException } from '../errors.js';
+import { RpcException, TaskCancelledError } from '../errors.js';
 import type { ScheduledExecutor, ScheduledTask } from '../executors.js';
 import type { Logger } from '../logger.js';
-
-/** The rejection of a cancelled task's `result`. */
-export class TaskCancelledError extends Error {
-  constructor() {
-    super('The scheduled task was cancelled.');
-    this.name = 'TaskCancelledError';
-  }
-}
 
 function checkDelay(name: string, value: number): void {
   if (typeof value !== 'number' || !(value >= 0)) {
