@@ -11,16 +11,8 @@ import {
   type RpcService,
   RpcTimeoutException,
 } from '../../src/index.js';
-import {
-  BaseGateway,
-  CustomError,
-  DerivedGateway,
-  LeaderEndpoint,
-  LeaderGateway,
-  UnservedGateway,
-  ValueEndpoint,
-  ValueGateway,
-} from './gateways.js';
+import { LeaderEndpoint, LeaderGateway } from '../fixtures/fenced.js';
+import { BaseGateway, CustomError, DerivedGateway, UnservedGateway, ValueEndpoint, ValueGateway } from './gateways.js';
 import { assertNoLeaks, cleanup, rejectionOf, remoteService, sleep } from './support.js';
 
 afterEach(cleanup);

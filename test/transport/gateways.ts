@@ -1,13 +1,6 @@
 /** Gateways and endpoints of the remote specifications (used in-process and by the peer fixture process). */
 
-import {
-  FencedRpcEndpoint,
-  type FencedRpcGateway,
-  gateway,
-  RpcEndpoint,
-  type RpcGateway,
-  type RpcService,
-} from '../../src/index.js';
+import { gateway, RpcEndpoint, type RpcGateway, type RpcService } from '../../src/index.js';
 
 export interface ValueGateway extends RpcGateway {
   /** Returns its argument as received. */
@@ -165,26 +158,5 @@ export class ValueEndpoint extends RpcEndpoint implements ValueGateway, DerivedG
   async secret(): Promise<string> {
     this.secretCalls++;
     return 'secret';
-  }
-}
-
-export interface LeaderGateway extends FencedRpcGateway<string> {
-  whoAmI(): Promise<string>;
-  poke(tag: string): void;
-  pokes(): Promise<string[]>;
-}
-export const LeaderGateway = gateway<LeaderGateway>('LeaderGateway', { whoAmI: 'ask', poke: 'tell', pokes: 'ask' });
-
-export class LeaderEndpoint extends FencedRpcEndpoint<string> implements LeaderGateway {
-  static readonly gateways = [LeaderGateway];
-  readonly poked: string[] = [];
-  async whoAmI(): Promise<string> {
-    return `leader ${this.getFencingToken()}`;
-  }
-  poke(tag: string): void {
-    this.poked.push(tag);
-  }
-  async pokes(): Promise<string[]> {
-    return [...this.poked];
   }
 }

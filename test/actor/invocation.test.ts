@@ -9,7 +9,7 @@ import {
   type RpcService,
   RpcTimeoutException,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, OtherGateway, sleep } from './fixtures.js';
+import { HelloEndpoint, HelloGateway, localService, OtherGateway, sleep } from '../fixtures/hello.js';
 
 let service: RpcService;
 beforeEach(async () => {

@@ -6,7 +6,7 @@ import {
   RpcException,
   type RpcService,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, sleep } from './fixtures.js';
+import { HelloEndpoint, HelloGateway, localService, sleep } from '../fixtures/hello.js';
 
 let service: RpcService;
 beforeEach(async () => {

@@ -13,7 +13,8 @@ import {
   FRAME_PING as PING,
   FRAME_TELL as TELL,
 } from '../../src/transport/frames.js';
-import { LeaderEndpoint, ValueEndpoint, ValueGateway } from './gateways.js';
+import { LeaderEndpoint } from '../fixtures/fenced.js';
+import { ValueEndpoint, ValueGateway } from './gateways.js';
 import { assertNoLeaks, cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
 
 let service: RpcService;

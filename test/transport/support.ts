@@ -76,7 +76,7 @@ export interface PeerInfo {
   idle: string;
 }
 
-/** A peer process (test/remote/fixtures/peer.ts). */
+/** A peer process (test/transport/fixtures/peer.ts). */
 export interface Peer {
   readonly info: PeerInfo;
   readonly child: ChildProcess;

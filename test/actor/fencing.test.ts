@@ -8,7 +8,8 @@ import {
   RpcException,
   type RpcService,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, sleep, TokenEndpoint, TokenGateway } from './fixtures.js';
+import { LeaderEndpoint, LeaderGateway } from '../fixtures/fenced.js';
+import { HelloEndpoint, HelloGateway, localService, sleep } from '../fixtures/hello.js';
 
 let service: RpcService;
 beforeEach(async () => {
@@ -20,17 +21,17 @@ afterEach(async () => {
 
 describe('fencing', () => {
   it('executes calls that carry the endpoint token', async () => {
-    const endpoint = new TokenEndpoint(service, 'session-1');
+    const endpoint = new LeaderEndpoint(service, 'session-1');
     endpoint.start();
-    const gw = await service.connect(endpoint.getAddress(), 'session-1', TokenGateway);
+    const gw = await service.connect(endpoint.getAddress(), 'session-1', LeaderGateway);
     expect(gw.getFencingToken()).toBe('session-1');
     await expect(gw.whoAmI()).resolves.toBe('leader session-1');
   });
 
   it('fails asks with a stale token with FencingTokenException naming both tokens', async () => {
-    const endpoint = new TokenEndpoint(service, 'new-leader');
+    const endpoint = new LeaderEndpoint(service, 'new-leader');
     endpoint.start();
-    const stale = await service.connect(endpoint.getAddress(), 'old-leader', TokenGateway);
+    const stale = await service.connect(endpoint.getAddress(), 'old-leader', LeaderGateway);
     const error = await stale.whoAmI().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FencingTokenException);
     expect((error as Error).message).toContain('Fencing token mismatch');
@@ -39,25 +40,25 @@ describe('fencing', () => {
   });
 
   it('silently drops tells with a wrong token', async () => {
-    const endpoint = new TokenEndpoint(service, 'right');
+    const endpoint = new LeaderEndpoint(service, 'right');
     endpoint.start();
-    const wrong = await service.connect(endpoint.getAddress(), 'wrong', TokenGateway);
-    const right = await service.connect(endpoint.getAddress(), 'right', TokenGateway);
+    const wrong = await service.connect(endpoint.getAddress(), 'wrong', LeaderGateway);
+    const right = await service.connect(endpoint.getAddress(), 'right', LeaderGateway);
     wrong.poke('from wrong');
     right.poke('from right');
     await right.whoAmI();
-    expect(endpoint.pokes).toEqual(['from right']);
+    expect(endpoint.poked).toEqual(['from right']);
   });
 
   it('refuses messages without a token (an unfenced gateway) and getFencingToken() on such a proxy throws', async () => {
-    const endpoint = new TokenEndpoint(service, 'tok');
+    const endpoint = new LeaderEndpoint(service, 'tok');
     endpoint.start();
-    const unfenced = await service.connect(endpoint.getAddress(), TokenGateway);
+    const unfenced = await service.connect(endpoint.getAddress(), LeaderGateway);
     await expect(unfenced.whoAmI()).rejects.toBeInstanceOf(FencingTokenException);
     unfenced.poke('dropped');
     expect(() => unfenced.getFencingToken()).toThrow(/without specifying a fencing token/);
     await sleep(1);
-    expect(endpoint.pokes).toEqual([]);
+    expect(endpoint.poked).toEqual([]);
   });
 
   it('compares tokens by value, not identity', async () => {
@@ -80,9 +81,9 @@ describe('fencing', () => {
   });
 
   it('self gateway, runAsync and callAsync of the endpoint always pass', async () => {
-    const endpoint = new TokenEndpoint(service, 'self');
+    const endpoint = new LeaderEndpoint(service, 'self');
     endpoint.start();
-    const self = endpoint.getSelfGateway(TokenGateway);
+    const self = endpoint.getSelfGateway(LeaderGateway);
     expect(self.getFencingToken()).toBe('self');
     await expect(self.whoAmI()).resolves.toBe('leader self');
     await expect(endpoint.callAsync(() => 'called', 1000)).resolves.toBe('called');
@@ -90,17 +91,17 @@ describe('fencing', () => {
   });
 
   it('checks the lifecycle before the token: a not-started fenced endpoint says "not started"', async () => {
-    const endpoint = new TokenEndpoint(service, 'tok');
-    const wrong = await service.connect(endpoint.getAddress(), 'wrong', TokenGateway);
+    const endpoint = new LeaderEndpoint(service, 'tok');
+    const wrong = await service.connect(endpoint.getAddress(), 'wrong', LeaderGateway);
     await expect(wrong.whoAmI()).rejects.toBeInstanceOf(EndpointNotStartedException);
   });
 
   it('connect succeeds with a wrong token (errors surface on calls), and fixes the token at construction', async () => {
-    const endpoint = new TokenEndpoint(service, 'fixed');
+    const endpoint = new LeaderEndpoint(service, 'fixed');
     expect(endpoint.getFencingToken()).toBe('fixed');
-    await expect(service.connect(endpoint.getAddress(), 'whatever', TokenGateway)).resolves.toBeDefined();
-    expect(() => new TokenEndpoint(service, null as unknown as string)).toThrow(TypeError);
-    expect(() => new TokenEndpoint(service, undefined as unknown as string)).toThrow(TypeError);
+    await expect(service.connect(endpoint.getAddress(), 'whatever', LeaderGateway)).resolves.toBeDefined();
+    expect(() => new LeaderEndpoint(service, null as unknown as string)).toThrow(TypeError);
+    expect(() => new LeaderEndpoint(service, undefined as unknown as string)).toThrow(TypeError);
   });
 
   it('refuses a fenced message to an unfenced endpoint', async () => {

@@ -6,7 +6,7 @@ import {
   RpcLoaderException,
   RpcSystem,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, sleep } from './fixtures.js';
+import { HelloEndpoint, HelloGateway, localService, sleep } from '../fixtures/hello.js';
 
 describe('RpcSystem', () => {
   it('loads the built-in actor runtime and builds local services with address "" and port -1', async () => {

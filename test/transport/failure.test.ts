@@ -6,7 +6,8 @@
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EndpointNotStartedException, RecipientUnreachableException, RpcConnectionException } from '../../src/index.js';
-import { LeaderGateway, ValueEndpoint, ValueGateway } from './gateways.js';
+import { LeaderGateway } from '../fixtures/fenced.js';
+import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
   assertNoLeaks,
   captureLogger,
