@@ -24,14 +24,9 @@ import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, type ConnectionContext } from './Connection.js';
 import {
   encodeFrame,
-  FRAME_ASK,
-  FRAME_DECLARE,
-  FRAME_ERROR,
-  FRAME_HANDSHAKE,
   FRAME_NAMES,
-  FRAME_REPLY,
-  FRAME_TELL,
   FrameFields,
+  FrameKind,
   frameSize,
   LENGTH_SIZE,
   MAX_ROUTES,
@@ -165,7 +160,7 @@ export class ClientConnection extends Connection implements AskOwner {
   }
 
   protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
-    if (kind !== FRAME_REPLY && kind !== FRAME_ERROR) {
+    if (kind !== FrameKind.REPLY && kind !== FrameKind.ERROR) {
       this.violation(`a ${FRAME_NAMES[kind]} frame, which only clients send`);
       return;
     }
@@ -181,13 +176,13 @@ export class ClientConnection extends Connection implements AskOwner {
     } catch (error) {
       const what = call.method === null ? 'handshake' : `RPC method ${call.method.qualifiedName}`;
       call.fail(
-        new RpcException(`Could not deserialize the ${kind === FRAME_REPLY ? 'result' : 'error'} of ${what}.`, {
+        new RpcException(`Could not deserialize the ${kind === FrameKind.REPLY ? 'result' : 'error'} of ${what}.`, {
           cause: error,
         }),
       );
       return;
     }
-    if (kind === FRAME_REPLY) call.succeed(value);
+    if (kind === FrameKind.REPLY) call.succeed(value);
     else call.fail(value);
   }
 
@@ -196,7 +191,7 @@ export class ClientConnection extends Connection implements AskOwner {
     const size = frameSize(frame);
     if (size <= this.sendLimit) return true;
     const kind = readKind(frame, LENGTH_SIZE);
-    if (kind === FRAME_ASK) {
+    if (kind === FrameKind.ASK) {
       readAsk(frame, LENGTH_SIZE, this.fields);
       const call = this.requests.take(this.fields.requestId);
       if (call !== null && call !== undefined) {
@@ -241,7 +236,7 @@ export class ClientConnection extends Connection implements AskOwner {
     if (id !== undefined) return id;
     id = this.routes.size;
     if (id >= MAX_ROUTES) return -1;
-    const frame = encodeFrame(this.ctx.codec, FRAME_DECLARE, [system, endpointId, method.gateway, method.name]);
+    const frame = encodeFrame(this.ctx.codec, FrameKind.DECLARE, [system, endpointId, method.gateway, method.name]);
     this.routes.set(key, id);
     this.writer.push(writeDeclare(frame, id));
     return id;
@@ -256,7 +251,7 @@ export class ClientConnection extends Connection implements AskOwner {
     }
     let frame: Buffer;
     try {
-      frame = encodeFrame(this.ctx.codec, FRAME_ASK, ask.fenced ? [ask.token, ask.args] : ask.args);
+      frame = encodeFrame(this.ctx.codec, FrameKind.ASK, ask.fenced ? [ask.token, ask.args] : ask.args);
     } catch (error) {
       ask.fail(serializationFailure(method, error, ask.fenced));
       return;
@@ -283,7 +278,7 @@ export class ClientConnection extends Connection implements AskOwner {
     try {
       frame = encodeFrame(
         this.ctx.codec,
-        FRAME_TELL,
+        FrameKind.TELL,
         envelope.fenced ? [envelope.token, envelope.args] : envelope.args,
       );
     } catch (error) {
@@ -317,7 +312,7 @@ export class ClientConnection extends Connection implements AskOwner {
         return;
       }
       const call = new HandshakeCall(this, recipient, resolve, reject, timeoutMs);
-      const frame = encodeFrame(this.ctx.codec, FRAME_HANDSHAKE, [system, endpointId, gateway]);
+      const frame = encodeFrame(this.ctx.codec, FrameKind.HANDSHAKE, [system, endpointId, gateway]);
       this.writer.push(writeHandshake(frame, this.requests.add(call)));
     });
   }

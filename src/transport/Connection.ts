@@ -11,9 +11,8 @@ import { describeCause } from '../rpc/errors.js';
 import type { Logger } from '../rpc/logger.js';
 import {
   checkFrame,
-  FRAME_PING,
-  FRAME_PONG,
   type FrameCodec,
+  FrameKind,
   FrameReader,
   type FrameSink,
   readKind,
@@ -143,8 +142,8 @@ export abstract class Connection implements FrameSink {
       return;
     }
     const kind = readKind(buf, start);
-    if (kind === FRAME_PING) this.writer.push(writePong());
-    else if (kind !== FRAME_PONG) this.handleFrame(kind, buf, start, end);
+    if (kind === FrameKind.PING) this.writer.push(writePong());
+    else if (kind !== FrameKind.PONG) this.handleFrame(kind, buf, start, end);
   }
 
   onViolation(reason: string): void {

@@ -13,14 +13,9 @@ import { servedGateway, servedMethod } from '../rpc/servedGateways.js';
 import { Connection, PAUSED_INFLIGHT } from './Connection.js';
 import {
   encodeFrame,
-  FRAME_ASK,
-  FRAME_DECLARE,
-  FRAME_ERROR,
-  FRAME_HANDSHAKE,
   FRAME_NAMES,
-  FRAME_REPLY,
-  FRAME_TELL,
   FrameFields,
+  FrameKind,
   frameSize,
   HANDSHAKE_GATEWAY_NOT_SERVED,
   HANDSHAKE_OK,
@@ -157,16 +152,16 @@ export class ServerConnection extends Connection {
 
   protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
     switch (kind) {
-      case FRAME_ASK:
+      case FrameKind.ASK:
         this.onAsk(buf, start, end);
         return;
-      case FRAME_TELL:
+      case FrameKind.TELL:
         this.onTell(buf, start, end);
         return;
-      case FRAME_DECLARE:
+      case FrameKind.DECLARE:
         this.onDeclare(buf, start, end);
         return;
-      case FRAME_HANDSHAKE:
+      case FrameKind.HANDSHAKE:
         this.onHandshake(buf, start, end);
         return;
       default:
@@ -189,7 +184,7 @@ export class ServerConnection extends Connection {
       if (server === undefined) status = HANDSHAKE_UNKNOWN_ENDPOINT;
       else if (servedGateway(server.endpoint, gateway!) === undefined) status = HANDSHAKE_GATEWAY_NOT_SERVED;
     }
-    this.writer.push(writeReply(encodeFrame(this.ctx.codec, FRAME_REPLY, status), id));
+    this.writer.push(writeReply(encodeFrame(this.ctx.codec, FrameKind.REPLY, status), id));
   }
 
   private onDeclare(buf: Buffer, start: number, end: number): void {
@@ -352,7 +347,7 @@ export class ServerConnection extends Connection {
     if (this.closed) return;
     let frame: Buffer;
     try {
-      frame = encodeFrame(this.ctx.codec, FRAME_REPLY, value);
+      frame = encodeFrame(this.ctx.codec, FrameKind.REPLY, value);
     } catch (error) {
       this.sendError(
         id,
@@ -374,7 +369,7 @@ export class ServerConnection extends Connection {
     let frame = this.encodeError(error);
     if (frame === null || frameSize(frame) > this.sendLimit) {
       // Not encodable even as a plain copy, or giant (a huge message or stack): keep what identifies it.
-      frame = encodeFrame(this.ctx.codec, FRAME_ERROR, new RpcException(summarize(error)));
+      frame = encodeFrame(this.ctx.codec, FrameKind.ERROR, new RpcException(summarize(error)));
     }
     this.writer.push(writeError(frame, id));
   }
@@ -382,10 +377,10 @@ export class ServerConnection extends Connection {
   /** The error as the codec encodes it, else as a plain copy, else null. Never throws (it runs in reply paths). */
   private encodeError(error: unknown): Buffer | null {
     try {
-      return encodeFrame(this.ctx.codec, FRAME_ERROR, error);
+      return encodeFrame(this.ctx.codec, FrameKind.ERROR, error);
     } catch {
       try {
-        return encodeFrame(this.ctx.codec, FRAME_ERROR, plainError(error));
+        return encodeFrame(this.ctx.codec, FrameKind.ERROR, plainError(error));
       } catch {
         return null;
       }

@@ -24,23 +24,25 @@ export const PREAMBLE_SIZE = 12;
 /** Size of the length prefix of a frame. */
 export const LENGTH_SIZE = 4;
 
-// Frame kinds. Client → server: HANDSHAKE, DECLARE, ASK, TELL. Server → client: REPLY, ERROR. Both: PING, PONG.
-/** `u32 requestId`; payload `[systemName, endpointId, gatewayName]`; answered by REPLY with a handshake status. */
-export const FRAME_HANDSHAKE = 1;
-/** `u32 routeId`; payload `[systemName, endpointId, gatewayName, methodName]`; no answer. */
-export const FRAME_DECLARE = 2;
-/** `u32 requestId, u32 routeId, u8 flags`; payload: the arguments (see FLAG_FENCED); answered by REPLY or ERROR. */
-export const FRAME_ASK = 3;
-/** `u32 routeId, u8 flags`; payload as ASK; never answered. */
-export const FRAME_TELL = 4;
-/** `u32 requestId`; payload: the result. */
-export const FRAME_REPLY = 5;
-/** `u32 requestId`; payload: the error. */
-export const FRAME_ERROR = 6;
-/** No fields, no payload; answered by PONG. */
-export const FRAME_PING = 7;
-/** No fields, no payload. */
-export const FRAME_PONG = 8;
+/** The kinds of frame. Client → server: HANDSHAKE, DECLARE, ASK, TELL. Server → client: REPLY, ERROR. Both: PING, PONG. */
+export const FrameKind = {
+  /** `u32 requestId`; payload `[systemName, endpointId, gatewayName]`; answered by REPLY with a handshake status. */
+  HANDSHAKE: 1,
+  /** `u32 routeId`; payload `[systemName, endpointId, gatewayName, methodName]`; no answer. */
+  DECLARE: 2,
+  /** `u32 requestId, u32 routeId, u8 flags`; payload: the arguments (see FLAG_FENCED); answered by REPLY or ERROR. */
+  ASK: 3,
+  /** `u32 routeId, u8 flags`; payload as ASK; never answered. */
+  TELL: 4,
+  /** `u32 requestId`; payload: the result. */
+  REPLY: 5,
+  /** `u32 requestId`; payload: the error. */
+  ERROR: 6,
+  /** No fields, no payload; answered by PONG. */
+  PING: 7,
+  /** No fields, no payload. */
+  PONG: 8,
+} as const;
 
 /** Bytes of a frame before its payload (length prefix included), by kind. */
 export const HEADER_SIZE: readonly number[] = [0, 9, 9, 14, 10, 9, 9, 5, 5];
@@ -152,19 +154,19 @@ function writeIdHeader(frame: Buffer, kind: number, id: number): Buffer {
   return frame;
 }
 
-/** HANDSHAKE header of a frame encoded by `encodeFrame(codec, FRAME_HANDSHAKE, [system, endpointId, gateway])`. */
+/** HANDSHAKE header of a frame encoded by `encodeFrame(codec, FrameKind.HANDSHAKE, [system, endpointId, gateway])`. */
 export function writeHandshake(frame: Buffer, requestId: number): Buffer {
-  return writeIdHeader(frame, FRAME_HANDSHAKE, requestId);
+  return writeIdHeader(frame, FrameKind.HANDSHAKE, requestId);
 }
 
 /** DECLARE header of a frame encoded with payload `[system, endpointId, gateway, method]`. */
 export function writeDeclare(frame: Buffer, routeId: number): Buffer {
-  return writeIdHeader(frame, FRAME_DECLARE, routeId);
+  return writeIdHeader(frame, FrameKind.DECLARE, routeId);
 }
 
 /** ASK header of a frame encoded with payload `args`, or `[token, args]` when `fenced`. */
 export function writeAsk(frame: Buffer, requestId: number, routeId: number, fenced: boolean): Buffer {
-  writeIdHeader(frame, FRAME_ASK, requestId);
+  writeIdHeader(frame, FrameKind.ASK, requestId);
   putU32(frame, routeId, 9);
   frame[13] = fenced ? FLAG_FENCED : 0;
   return frame;
@@ -172,23 +174,23 @@ export function writeAsk(frame: Buffer, requestId: number, routeId: number, fenc
 
 /** TELL header of a frame encoded as an ASK's. */
 export function writeTell(frame: Buffer, routeId: number, fenced: boolean): Buffer {
-  writeIdHeader(frame, FRAME_TELL, routeId);
+  writeIdHeader(frame, FrameKind.TELL, routeId);
   frame[9] = fenced ? FLAG_FENCED : 0;
   return frame;
 }
 
 /** REPLY header of a frame encoded with payload: the result (or the handshake status). */
 export function writeReply(frame: Buffer, requestId: number): Buffer {
-  return writeIdHeader(frame, FRAME_REPLY, requestId);
+  return writeIdHeader(frame, FrameKind.REPLY, requestId);
 }
 
 /** ERROR header of a frame encoded with payload: the error. */
 export function writeError(frame: Buffer, requestId: number): Buffer {
-  return writeIdHeader(frame, FRAME_ERROR, requestId);
+  return writeIdHeader(frame, FrameKind.ERROR, requestId);
 }
 
-const PING_BYTES = Buffer.from([0, 0, 0, 1, FRAME_PING]);
-const PONG_BYTES = Buffer.from([0, 0, 0, 1, FRAME_PONG]);
+const PING_BYTES = Buffer.from([0, 0, 0, 1, FrameKind.PING]);
+const PONG_BYTES = Buffer.from([0, 0, 0, 1, FrameKind.PONG]);
 
 /** A PING frame (shared: frames are never written to after they are queued). */
 export function writePing(): Buffer {
@@ -235,7 +237,7 @@ export function checkFrame(buf: Buffer, start: number, end: number): string | nu
   const header = HEADER_SIZE[kind];
   if (header === undefined || kind === 0) return `a frame of unknown kind ${kind}`;
   if (end - start < header - LENGTH_SIZE) return `a truncated ${FRAME_NAMES[kind]} frame`;
-  if ((kind === FRAME_PING || kind === FRAME_PONG) && end - start !== 1) {
+  if ((kind === FrameKind.PING || kind === FrameKind.PONG) && end - start !== 1) {
     return `a ${FRAME_NAMES[kind]} frame with a payload`;
   }
   return null;

@@ -6,13 +6,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RpcService } from '../../src/index.js';
-import {
-  FRAME_ASK as ASK,
-  FRAME_DECLARE as DECLARE,
-  FRAME_HANDSHAKE as HANDSHAKE,
-  FRAME_PING as PING,
-  FRAME_TELL as TELL,
-} from '../../src/transport/frames.js';
+import { FrameKind } from '../../src/transport/frames.js';
+
+const { ASK, DECLARE, HANDSHAKE, PING, TELL } = FrameKind;
+
 import { LeaderEndpoint } from '../fixtures/fenced.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import { assertNoLeaks, cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';

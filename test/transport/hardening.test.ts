@@ -6,17 +6,10 @@
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HandshakeException, RpcConnectionException, RpcException, type RpcService } from '../../src/index.js';
-import {
-  FRAME_ASK as ASK,
-  FRAME_DECLARE as DECLARE,
-  FRAME_ERROR as ERROR,
-  FRAME_HANDSHAKE as HANDSHAKE,
-  FRAME_PING as PING,
-  FRAME_PONG as PONG,
-  PROTOCOL_VERSION,
-  FRAME_REPLY as REPLY,
-  FRAME_TELL as TELL,
-} from '../../src/transport/frames.js';
+import { FrameKind, PROTOCOL_VERSION } from '../../src/transport/frames.js';
+
+const { ASK, DECLARE, ERROR, HANDSHAKE, PING, PONG, REPLY, TELL } = FrameKind;
+
 import { ServerConnection } from '../../src/transport/ServerConnection.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
