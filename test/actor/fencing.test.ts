@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   EndpointNotStartedException,
   FencedRpcEndpoint,
@@ -6,18 +6,11 @@ import {
   FencingTokenException,
   gateway,
   RpcException,
-  type RpcService,
 } from '../../src/index.js';
 import { LeaderEndpoint, LeaderGateway } from '../fixtures/fenced.js';
-import { HelloEndpoint, HelloGateway, localService, sleep } from '../fixtures/hello.js';
+import { HelloEndpoint, HelloGateway, sleep, useLocalService } from '../fixtures/hello.js';
 
-let service: RpcService;
-beforeEach(async () => {
-  service = await localService({ askTimeout: 1000 });
-});
-afterEach(async () => {
-  await service.closeAsync().catch(() => {});
-});
+const service = useLocalService({ askTimeout: 1000 });
 
 describe('fencing', () => {
   it('executes calls that carry the endpoint token', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   gateway,
   HandshakeException,
@@ -6,18 +6,11 @@ import {
   RpcEndpoint,
   RpcException,
   type RpcGateway,
-  type RpcService,
   RpcTimeoutException,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, OtherGateway, sleep } from '../fixtures/hello.js';
+import { HelloEndpoint, HelloGateway, localService, OtherGateway, sleep, useLocalService } from '../fixtures/hello.js';
 
-let service: RpcService;
-beforeEach(async () => {
-  service = await localService({ askTimeout: 200 });
-});
-afterEach(async () => {
-  await service.closeAsync().catch(() => {});
-});
+const service = useLocalService({ askTimeout: 200 });
 
 interface BaseGateway extends RpcGateway {
   base(): Promise<string>;

@@ -1,20 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   EndpointNotStartedException,
   RecipientUnreachableException,
   RpcEndpoint,
   RpcException,
-  type RpcService,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, sleep } from '../fixtures/hello.js';
+import { HelloEndpoint, HelloGateway, localService, sleep, useLocalService } from '../fixtures/hello.js';
 
-let service: RpcService;
-beforeEach(async () => {
-  service = await localService();
-});
-afterEach(async () => {
-  await service.closeAsync().catch(() => {});
-});
+const service = useLocalService();
 
 class Recording extends RpcEndpoint {
   readonly calls: string[] = [];

@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   RecipientUnreachableException,
   RpcEndpoint,
   RpcException,
-  type RpcService,
   RpcTimeoutException,
+  TaskCancelledError,
 } from '../../src/index.js';
-import { HelloEndpoint, HelloGateway, localService, sleep } from '../fixtures/hello.js';
+import { HelloEndpoint, HelloGateway, sleep, useLocalService } from '../fixtures/hello.js';
 
-let service: RpcService;
-beforeEach(async () => {
-  service = await localService();
-});
-afterEach(async () => {
-  await service.closeAsync().catch(() => {});
-});
+const service = useLocalService();
 
 /** Counts concurrent entries: a second entry before the first left would mean two "threads" in one mailbox. */
 class Exclusive extends RpcEndpoint {
@@ -171,6 +165,7 @@ describe('runAsync, callAsync and scheduled runs', () => {
     expect(handle.cancel()).toBe(false);
     await sleep(30);
     expect(ran).toBe(false);
+    await expect(handle.result).rejects.toBeInstanceOf(TaskCancelledError);
     await expect(handle.result).rejects.toThrow(/cancelled/);
   });
 
@@ -211,6 +206,6 @@ describe('runAsync, callAsync and scheduled runs', () => {
     expect(() => executor.scheduleWithFixedDelay(() => {}, 0, 10)).toThrow(/Not implemented/);
     const cancelled = executor.schedule(() => 'never', 20);
     cancelled.cancel();
-    await expect(cancelled.result).rejects.toThrow(/cancelled/);
+    await expect(cancelled.result).rejects.toBeInstanceOf(TaskCancelledError);
   });
 });
