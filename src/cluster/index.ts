@@ -2,6 +2,8 @@
  * `flink-rpc/cluster`: a small Flink-style control plane on flink-rpc — Dispatcher, ResourceManager, JobMaster and
  * TaskExecutor, the job graph, the task contract and the high-availability stores.
  */
+
+export * from './errors.js';
 export * from './gateways.js';
 export {
   type CheckpointIdCounter,
