@@ -178,6 +178,8 @@ export interface TaskDeploymentDescriptor {
   readonly restoreState?: TaskStateHandle;
   /** The id of that checkpoint. */
   readonly restoreCheckpointId?: number;
+  /** Where the task writes snapshots too large to travel inline (Flink's `state.checkpoints.dir`), if configured. */
+  readonly checkpointStorageDir?: string;
 }
 
 /** A task's snapshot as written to checkpoint storage (small states travel inline). */
