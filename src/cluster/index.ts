@@ -5,6 +5,7 @@
 
 export * from './errors.js';
 export * from './gateways.js';
+export { createMemoryClusterHaStores } from './ha/memoryStores.js';
 export {
   type CheckpointIdCounter,
   type ClusterHaStores,
