@@ -5,6 +5,7 @@
 
 export * from './errors.js';
 export * from './gateways.js';
+export { type ClusterHaStoresOptions, createClusterHaStores } from './ha/createClusterHaStores.js';
 export { createMemoryClusterHaStores } from './ha/memoryStores.js';
 export {
   type CheckpointIdCounter,
@@ -14,5 +15,6 @@ export {
   type JobResultStore,
   LeadershipLostError,
 } from './ha/stores.js';
+export { createZooKeeperClusterHaStores, type ZooKeeperClusterHaStoresOptions } from './ha/zookeeperStores.js';
 export type { Operator, OperatorFactory, TaskContext } from './task/Operator.js';
 export * from './types.js';
