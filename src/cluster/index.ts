@@ -16,5 +16,12 @@ export {
   LeadershipLostError,
 } from './ha/stores.js';
 export { createZooKeeperClusterHaStores, type ZooKeeperClusterHaStoresOptions } from './ha/zookeeperStores.js';
+export {
+  createRestartStrategy,
+  RESTART_STRATEGY_DEFAULTS,
+  type RestartBackoffTimeStrategy,
+  type RestartStrategyEnvironment,
+  restartStrategyProblems,
+} from './restart/restartStrategies.js';
 export type { Operator, OperatorFactory, TaskContext } from './task/Operator.js';
 export * from './types.js';
