@@ -100,16 +100,25 @@ export class CheckpointCoordinator {
   /** Starts periodic triggering (no-op when disabled or already started). */
   startCheckpointScheduler(): void {
     if (this.shutDown || !this.periodicCheckpointingEnabled || this.periodicTimer !== undefined) return;
+    this.scheduleNextTrigger(Date.now() + (this.options.interval as number));
+  }
+
+  /** One-shot timers chained at a fixed rate (the main-thread executor has no periodic scheduling). */
+  private scheduleNextTrigger(at: number): void {
     const interval = this.options.interval as number;
-    this.periodicTimer = this.options.mainThread.scheduleAtFixedRate(
+    this.periodicTimer = this.options.mainThread.schedule(
       () => {
+        // Skip the rounds that a slow main thread missed instead of firing them in a burst.
+        let next = at + interval;
+        const now = Date.now();
+        if (next <= now) next = now + interval - ((now - at) % interval);
+        this.scheduleNextTrigger(next);
         if (this.pending !== undefined || this.triggering) return;
         this.triggerCheckpoint().catch((error: unknown) => {
           this.options.logger.debug({ err: error }, 'Periodic checkpoint was not completed.');
         });
       },
-      interval,
-      interval,
+      Math.max(0, at - Date.now()),
     );
   }
 
