@@ -3,6 +3,7 @@
  * TaskExecutor, the job graph, the task contract and the high-availability stores.
  */
 
+export * from './config/index.js';
 export * from './errors.js';
 export * from './gateways.js';
 export { generateJobId, MAX_PARALLELISM, MIN_CHECKPOINT_INTERVAL, validateJobGraph } from './graph/validateJobGraph.js';
@@ -63,3 +64,18 @@ export {
   verifyExactlyOnce,
 } from './task/verifyExactlyOnce.js';
 export * from './types.js';
+export {
+  FINAL_LOCAL_CHECKPOINT_ID,
+  startTaskManager,
+  Task,
+  type TaskActions,
+  TaskCancelledException,
+  TaskExecutor,
+  type TaskExecutorOptions,
+  type TaskManagerHandle,
+  type TaskManagerOptions,
+  type TaskOptions,
+  type TaskSlot,
+  type TaskSlotState,
+  TaskSlotTable,
+} from './taskexecutor/index.js';
