@@ -392,7 +392,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     }
     this.logger.debug({ jobId, allocationId, slot: index, jobMasterAddress }, 'Allocated slot.');
     this.startSlotTimeout(allocationId);
-    const job = this.ensureJob(jobId);
+    const job = this.ensureJob(jobId, jobMasterAddress);
     if (job.connection !== undefined) this.offerSlotsToJobManager(job);
   }
 
@@ -452,7 +452,8 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
 
   // ---------------------------------------------------------------------------------------------- job leaders
 
-  private ensureJob(jobId: JobId): JobEntry {
+  /** `jobMasterAddress` is where the job's leader is when the backend cannot tell (standalone HA), as Flink. */
+  private ensureJob(jobId: JobId, jobMasterAddress?: string): JobEntry {
     const existing = this.jobs.get(jobId);
     if (existing !== undefined) return existing;
     const job: JobEntry = {
@@ -464,7 +465,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
       offerId: 0,
     };
     this.jobs.set(jobId, job);
-    const retrieval = this.options.haServices.getJobManagerLeaderRetriever(jobId);
+    const retrieval = this.options.haServices.getJobManagerLeaderRetriever(jobId, jobMasterAddress);
     job.retrieval = retrieval;
     retrieval
       .start({
