@@ -616,9 +616,13 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       throw new ExecutionAttemptNotFoundException(`The execution attempt ${state.executionAttemptId} was not found.`);
     }
     switch (state.state) {
+      case 'CREATED':
+      case 'SCHEDULED':
+      case 'DEPLOYING':
       case 'INITIALIZING':
       case 'RUNNING':
-      case 'DEPLOYING':
+      case 'CANCELING':
+        // Intermediate states only move forward; a late one (e.g. RUNNING after CANCELING) changes nothing.
         this.graph.transition(execution, state.state);
         return;
       case 'FINISHED':
