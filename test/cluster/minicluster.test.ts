@@ -238,13 +238,13 @@ describe('MiniCluster', () => {
     expect(exceptions.exceptionHistory.entries[0]?.taskName).toBe('bad (1/1)');
   });
 
-  it('detects a terminated TaskManager by heartbeat and restarts from the latest checkpoint, exactly once', async () => {
+  it('restarts from the latest checkpoint on the remaining slots when a TaskManager is terminated mid-job, exactly once', async () => {
     const cluster = await startCluster({ taskManagers: 3, slotsPerTaskManager: 1 });
     const dispatcher = await cluster.getDispatcherGateway();
     const output = await tempDir();
-    const records = 600;
+    const records = 2_000;
     const jobId = await cluster.submitJob({
-      ...generatorJob(output, { records, parallelism: 2, interval: 100, stepDelayMs: 10 }),
+      ...generatorJob(output, { records, parallelism: 2, interval: 100, stepDelayMs: 20 }),
       restartStrategy: { type: 'fixed-delay', attempts: 3, delay: 50 },
     });
     await waitUntil(async () => (await dispatcher.requestCheckpointStats(jobId)).counts.completed >= 2, 'checkpoints');

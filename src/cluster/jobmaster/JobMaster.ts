@@ -621,9 +621,14 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       case 'DEPLOYING':
       case 'INITIALIZING':
       case 'RUNNING':
-      case 'CANCELING':
         // Intermediate states only move forward; a late one (e.g. RUNNING after CANCELING) changes nothing.
         this.graph.transition(execution, state.state);
+        return;
+      case 'CANCELING':
+        // Only a cancellation this JobMaster asked for shows as CANCELING; otherwise the CANCELED that follows
+        // is a failure of the task.
+        if (!this.cancellationExpected()) return;
+        this.graph.transition(execution, 'CANCELING');
         return;
       case 'FINISHED':
         this.markTerminal(execution, 'FINISHED');
@@ -632,9 +637,12 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
         }
         return;
       case 'CANCELED': {
-        const expected = execution.state === 'CANCELING';
-        this.markTerminal(execution, 'CANCELED');
-        if (!expected) this.handleGlobalFailure(new Error(`Task ${taskName(execution)} was cancelled.`), execution);
+        if (this.cancellationExpected()) {
+          this.markTerminal(execution, 'CANCELED');
+          return;
+        }
+        const cause = new Error(`Task ${taskName(execution)} was cancelled by its TaskExecutor.`);
+        this.failExecution(execution, cause);
         return;
       }
       case 'FAILED': {
@@ -649,6 +657,12 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       default:
         throw new TypeError(`Unexpected execution state ${String(state.state)}.`);
     }
+  }
+
+  /** True while the JobMaster itself cancels tasks (failover, cancellation, failing): not while the job runs. */
+  private cancellationExpected(): boolean {
+    const status = this.graph.getStatus();
+    return status !== 'RUNNING' && status !== 'CREATED';
   }
 
   // ---------------------------------------------------------------------------------------------------------------
