@@ -13,7 +13,7 @@ import type { ClusterHaStores } from '../ha/stores.js';
 import { createRestartStrategy } from '../restart/restartStrategies.js';
 import type { JobId, ValidatedJobGraph } from '../types.js';
 import type { ArchivedJob } from './ArchivedJob.js';
-import { JobMaster, type JobMasterConfiguration } from './JobMaster.js';
+import { JobMaster, type JobMasterConfiguration, withClusterDefaults } from './JobMaster.js';
 
 export interface JobManagerRunnerArgs {
   readonly rpcService: RpcService;
@@ -80,7 +80,8 @@ export class JobManagerRunner implements LeaderContender {
 
   grantLeadership(sessionId: string): void {
     if (this.closed || this.finished) return;
-    const { jobGraph, stores, configuration } = this.args;
+    const { stores, configuration } = this.args;
+    const jobGraph = withClusterDefaults(this.args.jobGraph, configuration);
     const checkpointingEnabled = (jobGraph.checkpointing?.interval ?? 0) > 0;
     const jobMaster = new JobMaster({
       rpcService: this.args.rpcService,

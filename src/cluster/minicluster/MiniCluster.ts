@@ -13,6 +13,7 @@
 import { EmbeddedHaServices } from '../../ha/index.js';
 import { HeartbeatServices } from '../../heartbeat/index.js';
 import { type Logger, type RpcService, RpcSystem } from '../../index.js';
+import { Configuration } from '../config/index.js';
 import type { DispatcherGateway } from '../gateways.js';
 import { createMemoryClusterHaStores } from '../ha/memoryStores.js';
 import type { ClusterHaStores } from '../ha/stores.js';
@@ -22,7 +23,8 @@ import {
   type RetryingRegistrationOptions,
 } from '../registration/RetryingRegistration.js';
 import { startTaskManager, type TaskManagerHandle } from '../taskexecutor/startTaskManager.js';
-import type { JobGraph, JobId, JobResult } from '../types.js';
+import type { JobGraph, JobId, JobResult, RestartStrategyConfig } from '../types.js';
+import { miniClusterConfigurationOf } from './configuration.js';
 
 /** The settings of a MiniCluster, milliseconds (Flink's option names in the comments). */
 export interface MiniClusterConfiguration {
@@ -44,6 +46,10 @@ export interface MiniClusterConfiguration {
   readonly maxRetainedCheckpoints?: number;
   /** `task.cancellation.timeout`: how long a TaskExecutor waits for a cancelled task (Flink: 180 000). */
   readonly taskCancellationTimeout?: number;
+  /** `execution.checkpointing.interval` / `.timeout` for jobs that set none. */
+  readonly defaultCheckpointing?: { readonly interval?: number; readonly timeout?: number };
+  /** `restart-strategy.*` for jobs that set none. */
+  readonly defaultRestartStrategy?: RestartStrategyConfig;
 }
 
 export interface MiniClusterOptions {
@@ -51,7 +57,8 @@ export interface MiniClusterOptions {
   readonly taskManagers?: number;
   /** Slots of every TaskManager (default 1). */
   readonly slotsPerTaskManager?: number;
-  readonly configuration?: MiniClusterConfiguration;
+  /** Typed settings, or a Flink-style configuration (mapped by {@link miniClusterConfigurationOf}). */
+  readonly configuration?: MiniClusterConfiguration | Configuration;
   /** Run on a TCP RpcService on loopback instead of an in-process one (every call serialized). */
   readonly remote?: boolean;
   readonly logger?: Logger;
@@ -75,7 +82,10 @@ export class MiniCluster {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: MiniClusterOptions = {}) {
-    this.configuration = options.configuration ?? {};
+    this.configuration =
+      options.configuration instanceof Configuration
+        ? miniClusterConfigurationOf(options.configuration)
+        : (options.configuration ?? {});
     this.registration = { ...DEFAULT_REGISTRATION_OPTIONS, ...this.configuration.registration };
     const taskManagers = options.taskManagers ?? 1;
     const slots = options.slotsPerTaskManager ?? 1;
@@ -126,6 +136,12 @@ export class MiniCluster {
         ...(configuration.maxRetainedCheckpoints === undefined
           ? {}
           : { maxRetainedCheckpoints: configuration.maxRetainedCheckpoints }),
+        ...(configuration.defaultCheckpointing === undefined
+          ? {}
+          : { defaultCheckpointing: configuration.defaultCheckpointing }),
+        ...(configuration.defaultRestartStrategy === undefined
+          ? {}
+          : { defaultRestartStrategy: configuration.defaultRestartStrategy }),
         ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       });
       this.state = 'running';
