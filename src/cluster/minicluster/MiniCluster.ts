@@ -64,6 +64,20 @@ export interface MiniClusterOptions {
   readonly logger?: Logger;
 }
 
+/** Pause before asking the Dispatcher again after its leadership moved. */
+const LEADER_CHANGE_RETRY_DELAY = 50;
+
+/** The Dispatcher asked stopped leading (or stopped): a new leader will answer. */
+function isLeaderChange(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return (
+    name === 'JobNotFinishedException' ||
+    name === 'FencingTokenException' ||
+    name === 'RecipientUnreachableException' ||
+    name === 'EndpointNotStartedException'
+  );
+}
+
 /** How long cluster calls wait for the Dispatcher leader. */
 const DISPATCHER_LOOKUP_TIMEOUT = 30_000;
 /** requestJobResult is a long poll: it waits as long as the job runs. */
@@ -215,10 +229,20 @@ export class MiniCluster {
     return dispatcher.submitJob(graph, this.configuration.rpcTimeout ?? 10_000);
   }
 
-  /** Waits until the job reached a globally terminal state. */
+  /**
+   * Waits until the job reached a globally terminal state, asking the Dispatcher leader again when leadership moves
+   * while waiting.
+   */
   async requestJobResult(jobId: JobId): Promise<JobResult> {
-    const dispatcher = await this.getDispatcherGateway();
-    return dispatcher.requestJobResult(jobId, JOB_RESULT_TIMEOUT);
+    for (;;) {
+      const dispatcher = await this.getDispatcherGateway();
+      try {
+        return await dispatcher.requestJobResult(jobId, JOB_RESULT_TIMEOUT);
+      } catch (error) {
+        if (!isLeaderChange(error) || this.state !== 'running') throw error;
+        await new Promise((resolve) => setTimeout(resolve, LEADER_CHANGE_RETRY_DELAY));
+      }
+    }
   }
 
   /** Submits the job and waits for its result (Flink's `executeJobBlocking`). */
