@@ -80,8 +80,8 @@ function isLeaderChange(error: unknown): boolean {
 
 /** How long cluster calls wait for the Dispatcher leader. */
 const DISPATCHER_LOOKUP_TIMEOUT = 30_000;
-/** requestJobResult is a long poll: it waits as long as the job runs. */
-const JOB_RESULT_TIMEOUT = 2 ** 31 - 1;
+/** requestJobResult is a long poll: one ask waits this long, then the next one takes over. */
+const JOB_RESULT_TIMEOUT = 3_600_000;
 
 export class MiniCluster {
   private rpcService: RpcService | undefined;
@@ -239,7 +239,9 @@ export class MiniCluster {
       try {
         return await dispatcher.requestJobResult(jobId, JOB_RESULT_TIMEOUT);
       } catch (error) {
-        if (!isLeaderChange(error) || this.state !== 'running') throw error;
+        if (this.state !== 'running') throw error;
+        if ((error as Error | undefined)?.name === 'RpcTimeoutException') continue;
+        if (!isLeaderChange(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, LEADER_CHANGE_RETRY_DELAY));
       }
     }
