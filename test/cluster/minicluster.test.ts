@@ -199,6 +199,19 @@ describe('MiniCluster', () => {
     });
   });
 
+  it('answers calls about unknown or malformed job ids with FlinkJobNotFoundException', async () => {
+    const cluster = await startCluster({ taskManagers: 1 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    for (const jobId of ['no-such-job', '../../etc/passwd', '', 42 as unknown as string]) {
+      await expect(dispatcher.requestJob(jobId)).rejects.toMatchObject({ name: 'FlinkJobNotFoundException' });
+      await expect(dispatcher.requestJobResult(jobId, 1_000)).rejects.toMatchObject({
+        name: 'FlinkJobNotFoundException',
+      });
+      await expect(dispatcher.cancelJob(jobId)).rejects.toMatchObject({ name: 'FlinkJobNotFoundException' });
+    }
+    await expect(dispatcher.requestJob('no-such-job')).rejects.toThrow('Could not find Flink job (no-such-job)');
+  });
+
   it('fails a job with NoResourceAvailableException when its slots do not come within slot.request.timeout', async () => {
     const cluster = await startCluster({
       taskManagers: 1,

@@ -677,7 +677,10 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
         return;
       }
       case 'FAILED': {
-        const error = state.error === undefined ? new Error('The task failed.') : deserializeError(state.error);
+        const error =
+          typeof state.error?.message === 'string' && typeof state.error.name === 'string'
+            ? deserializeError(state.error)
+            : new Error('The task failed.');
         if (execution.state === 'CANCELING') {
           this.markTerminal(execution, 'CANCELED');
           return;
