@@ -41,6 +41,8 @@ export interface ResourceManagerOptions {
   readonly slotRequestTimeout?: number;
   /** Pause before the slot manager retries after a failed slot request (default 100 ms). */
   readonly slotRequestRetryDelay?: number;
+  /** Delay of the slot manager's matching pass after a change (Flink's `slotmanager.requirement-check.delay`: 50). */
+  readonly requirementCheckDelay?: number;
   /** How long a job may have no JobMaster leader before the ResourceManager forgets it (Flink: 5 min). */
   readonly jobTimeout?: number;
   readonly logger?: Logger;
@@ -103,6 +105,7 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
       logger: this.logger,
       slotRequestTimeout: options.slotRequestTimeout ?? rpcService.getAskTimeout(),
       retryDelay: options.slotRequestRetryDelay ?? 100,
+      requirementCheckDelay: options.requirementCheckDelay ?? 50,
     });
     this.jobLeaderIds = new JobLeaderIdService(
       haServices,

@@ -49,6 +49,8 @@ export interface SlotManagerOptions {
   readonly slotRequestTimeout: number;
   /** Pause before matching again after a `requestSlot` failed. */
   readonly retryDelay: number;
+  /** Delay of a matching pass after a change (Flink's `slotmanager.requirement-check.delay`, default 50 ms). */
+  readonly requirementCheckDelay?: number;
 }
 
 /** Slot counts for overviews. */
@@ -62,6 +64,7 @@ export class SlotManager {
   private readonly requirements = new Map<JobId, JobRequirement>();
   private checkScheduled = false;
   private retryTimer: ScheduledTask<void> | undefined;
+  private checkTimer: ScheduledTask<void> | undefined;
   private closed = false;
 
   constructor(private readonly options: SlotManagerOptions) {}
@@ -156,6 +159,7 @@ export class SlotManager {
   close(): void {
     this.closed = true;
     this.retryTimer?.cancel();
+    this.checkTimer?.cancel();
     this.taskManagers.clear();
     this.requirements.clear();
   }
@@ -205,13 +209,19 @@ export class SlotManager {
     }
   }
 
+  /**
+   * Matching runs a little later (Flink's `slotmanager.requirement-check.delay`): changes arriving together are
+   * handled in one pass, and a slot that keeps bouncing (e.g. refused by a JobMaster) is not re-requested in a
+   * tight loop.
+   */
   private scheduleCheck(): void {
     if (this.checkScheduled || this.closed) return;
     this.checkScheduled = true;
-    this.options.mainThread.execute(() => {
+    this.checkTimer = this.options.mainThread.schedule(() => {
+      this.checkTimer = undefined;
       this.checkScheduled = false;
       this.checkResourceRequirements();
-    });
+    }, this.options.requirementCheckDelay ?? 50);
   }
 
   /** Matches every job's missing slots to free slots, spreading each job over the TaskExecutors in turn. */
