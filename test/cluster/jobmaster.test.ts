@@ -69,6 +69,8 @@ interface Harness {
   stores: ReturnType<typeof createMemoryClusterHaStores>;
   /** What the fake TaskExecutor does when the JobMaster requests a heartbeat. */
   answerHeartbeats: { value: boolean };
+  /** The attempts the fake TaskExecutor reports as running in its heartbeats. */
+  reportedAttempts: { value: string[] };
   onTrigger: { handler: (attemptId: string, checkpointId: number) => void };
 }
 
@@ -103,6 +105,7 @@ async function startJobMaster(options: {
     triggered: [],
     terminal: [],
     answerHeartbeats: { value: true },
+    reportedAttempts: { value: [] },
     onTrigger: { handler: () => {} },
   } as unknown as Harness;
   service.registerGateway(
@@ -135,7 +138,7 @@ async function startJobMaster(options: {
       },
       heartbeatFromJobManager: async (origin) => {
         if (harness.answerHeartbeats.value) {
-          await harness.gateway.heartbeatFromTaskManager('te-1', { runningAttempts: [] });
+          await harness.gateway.heartbeatFromTaskManager('te-1', { runningAttempts: harness.reportedAttempts.value });
         }
         void origin;
       },
@@ -256,6 +259,16 @@ describe('JobMaster', () => {
     await waitUntil(() => harness.freed.length === 2, 'both slots freed');
     expect(harness.freed.sort()).toEqual(['alloc-0', 'alloc-1']);
     await waitUntil(() => harness.declared.at(-1)?.numberOfRequiredSlots === 0, 'a declaration of 0 slots');
+  });
+
+  it('cancels attempts a TaskExecutor reports that the JobMaster does not know', async () => {
+    const harness = await startJobMaster({ parallelism: 1 });
+    await registerAndOffer(harness, 1);
+    await waitUntil(() => harness.deployed.length === 1, 'a deployment');
+    const known = harness.deployed[0]?.tdd.executionAttemptId as string;
+    harness.reportedAttempts.value = [known, 'attempt-from-before-a-restart'];
+    await waitUntil(() => harness.cancelled.includes('attempt-from-before-a-restart'), 'the unknown attempt cancelled');
+    expect(harness.cancelled).not.toContain(known);
   });
 
   it('refuses calls that carry another JobMasterId', async () => {

@@ -243,7 +243,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
             new Error(`TaskManager with id ${resourceId} is no longer reachable.`),
             true,
           ),
-        reportPayload: () => {},
+        reportPayload: (resourceId, payload) => this.reconcileDeployments(resourceId, payload),
         retrievePayload: (resourceId) => this.allocationsOn(resourceId),
       },
       mainThread,
@@ -798,6 +798,20 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
         : { name: 'Error', message: 'The TaskManager disconnected.' },
     );
     this.disconnectTaskManagerInternal(resourceId, error, false);
+  }
+
+  /**
+   * Attempts a TaskExecutor runs for this job that the JobMaster no longer knows (left over from before a restart)
+   * are cancelled there (Flink's execution deployment reconciliation, the "unknown" half).
+   */
+  private reconcileDeployments(resourceId: ResourceId, payload: TaskExecutorToJobManagerHeartbeatPayload): void {
+    const taskManager = this.taskManagers.get(resourceId);
+    if (taskManager === undefined || !Array.isArray(payload?.runningAttempts)) return;
+    for (const attemptId of payload.runningAttempts) {
+      if (typeof attemptId !== 'string' || this.graph.findAttempt(attemptId) !== undefined) continue;
+      this.logger.info({ attemptId, taskManager: resourceId }, 'Cancelling an attempt unknown to this JobMaster.');
+      taskManager.gateway.cancelTask(attemptId, this.configuration.rpcTimeout).catch(() => {});
+    }
   }
 
   private allocationsOn(resourceId: ResourceId): AllocationId[] {
