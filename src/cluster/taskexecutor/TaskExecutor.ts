@@ -688,6 +688,24 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     const jobId = requireString(tdd.jobId, 'jobId');
     requireString(tdd.executionAttemptId, 'executionAttemptId');
     requireString(tdd.allocationId, 'allocationId');
+    requireString(tdd.vertexId, 'vertexId');
+    const { parallelism, subtaskIndex, attemptNumber } = tdd;
+    if (
+      !Number.isSafeInteger(parallelism) ||
+      parallelism < 1 ||
+      !Number.isSafeInteger(subtaskIndex) ||
+      subtaskIndex < 0 ||
+      subtaskIndex >= parallelism ||
+      !Number.isSafeInteger(attemptNumber) ||
+      attemptNumber < 0
+    ) {
+      throw new TaskSubmissionException(
+        `Invalid task deployment: subtask ${subtaskIndex} of parallelism ${parallelism}, attempt ${attemptNumber}.`,
+      );
+    }
+    if (tdd.config !== undefined && (tdd.config === null || typeof tdd.config !== 'object')) {
+      throw new TaskSubmissionException('Invalid task deployment: config must be an object.');
+    }
     const connection = this.jobs.get(jobId)?.connection;
     if (connection === undefined) {
       throw new TaskSubmissionException(
