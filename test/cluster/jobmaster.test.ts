@@ -271,6 +271,20 @@ describe('JobMaster', () => {
     expect(harness.cancelled).not.toContain(known);
   });
 
+  it("rejects a TaskManager registration for another job with Flink's text", async () => {
+    const harness = await startJobMaster({ parallelism: 1 });
+    const response = await harness.gateway.registerTaskManager(
+      'job-other',
+      { taskManagerAddress: TE_ADDRESS, resourceId: 'te-1', sessionId: 'session-1', hostname: 'localhost' },
+      1_000,
+    );
+    expect(response).toEqual({
+      kind: 'rejection',
+      reason:
+        'The JobManager is not responsible for job job-other. Maybe the TaskManager used outdated connection information.',
+    });
+  });
+
   it('refuses calls that carry another JobMasterId', async () => {
     const harness = await startJobMaster({});
     const stale = await harness.service.connect(harness.jobMaster.getAddress(), 'jm-0', JobMasterGateway);

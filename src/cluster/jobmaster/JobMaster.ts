@@ -712,7 +712,10 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       value: { jobMasterResourceId: this.resourceId },
     };
     if (jobId !== this.jobId) {
-      return Promise.resolve({ kind: 'failure', reason: `The JobMaster is not responsible for job ${String(jobId)}.` });
+      return Promise.resolve({
+        kind: 'rejection',
+        reason: `The JobManager is not responsible for job ${String(jobId)}. Maybe the TaskManager used outdated connection information.`,
+      });
     }
     if (
       typeof info !== 'object' ||
