@@ -191,6 +191,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   private restoreCheckpoint: CompletedCheckpoint | undefined;
   private numRestarts = 0;
   private readonly exceptionHistory: ExceptionEntry[] = [];
+  private exceptionHistoryTruncated = false;
   private failureCause: SerializedError | undefined;
   private archive: ArchivedJob | undefined;
   private cancelRequested: boolean;
@@ -619,14 +620,17 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       ...(execution === undefined ? {} : { taskName: taskName(execution) }),
       ...(execution?.slot === undefined ? {} : { taskManagerId: execution.slot.resourceId }),
     });
-    if (this.exceptionHistory.length > EXCEPTION_HISTORY_SIZE) this.exceptionHistory.length = EXCEPTION_HISTORY_SIZE;
+    if (this.exceptionHistory.length > EXCEPTION_HISTORY_SIZE) {
+      this.exceptionHistory.length = EXCEPTION_HISTORY_SIZE;
+      this.exceptionHistoryTruncated = true;
+    }
   }
 
   private jobExceptions(): JobExceptions {
     const root = this.exceptionHistory[0];
     return {
       ...(root === undefined ? {} : { 'root-exception': root.stacktrace, timestamp: root.timestamp }),
-      exceptionHistory: { entries: [...this.exceptionHistory], truncated: false },
+      exceptionHistory: { entries: [...this.exceptionHistory], truncated: this.exceptionHistoryTruncated },
     };
   }
 
