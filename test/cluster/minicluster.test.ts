@@ -120,10 +120,12 @@ describe('MiniCluster', () => {
     expect(stats.counts.completed).toBeGreaterThanOrEqual(3);
     const completed = stats.history.filter((entry) => entry.status === 'COMPLETED').map((e) => e.trigger_timestamp);
     completed.sort((a, b) => a - b);
+    // A fixed-rate schedule: a late trigger shortens the next gap a little, never to a burst.
     for (let i = 1; i < completed.length; i++) {
-      // Timers never fire early; a little slack for the clock granularity.
-      expect((completed[i] as number) - (completed[i - 1] as number)).toBeGreaterThanOrEqual(interval - 5);
+      expect((completed[i] as number) - (completed[i - 1] as number)).toBeGreaterThanOrEqual(interval / 2);
     }
+    const span = (completed.at(-1) as number) - (completed[0] as number);
+    expect(span / (completed.length - 1)).toBeGreaterThanOrEqual(interval * 0.9);
     // Every completed checkpoint was acknowledged by all the tasks it was triggered on (both, until one finished).
     const completedEntries = stats.history.filter((entry) => entry.status === 'COMPLETED');
     for (const entry of completedEntries) expect(entry.num_acknowledged_subtasks).toBe(entry.num_subtasks);
