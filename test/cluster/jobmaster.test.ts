@@ -285,6 +285,68 @@ describe('JobMaster', () => {
     });
   });
 
+  it('drops the late success of a registration at a ResourceManager that is no longer the leader', async () => {
+    const service = await TestingRpcService.create({ askTimeout: 2_000 });
+    cleanups.push(() => service.closeAsync());
+    const ha = new EmbeddedHaServices();
+    cleanups.push(() => ha.close());
+    const declaredAt: string[] = [];
+    let releaseOld: () => void = () => {};
+    const fakeResourceManager = (name: string, slow: boolean) =>
+      createTestingGateway(ResourceManagerGateway, {
+        registerJobMaster: async () => {
+          if (slow) await new Promise<void>((resolve) => (releaseOld = resolve));
+          return { kind: 'success', value: { resourceManagerResourceId: name } };
+        },
+        declareRequiredResources: async () => {
+          declaredAt.push(name);
+        },
+        heartbeatFromJobManager: async () => {},
+        disconnectJobManager: async () => {},
+      });
+    service.registerGateway('rpc://fake/rm-old', fakeResourceManager('rm-old', true));
+    service.registerGateway('rpc://fake/rm-new', fakeResourceManager('rm-new', false));
+    let grants = 0;
+    const election = ha.getResourceManagerLeaderElection();
+    await election.startLeaderElection({
+      grantLeadership: (sessionId) => {
+        grants += 1;
+        void election.confirmLeadership(sessionId, grants === 1 ? 'rpc://fake/rm-old' : 'rpc://fake/rm-new');
+      },
+      revokeLeadership: () => {},
+      handleError: () => {},
+    });
+    const stores = createMemoryClusterHaStores();
+    const guard = ha.getJobManagerLeaderElection('job-1');
+    const jobMaster = new JobMaster({
+      rpcService: service,
+      jobMasterId: 'jm-1',
+      jobGraph: { jobId: 'job-1', name: 'j', vertices: [{ id: 'v', parallelism: 1, operator: 'noop' }] },
+      haServices: ha,
+      heartbeat: new HeartbeatServices(1_000, 5_000),
+      configuration: {
+        rpcTimeout: 1_000,
+        slotRequestTimeout: 5_000,
+        registration: REGISTRATION,
+        maxRetainedCheckpoints: 1,
+      },
+      checkpointStore: stores.completedCheckpointStore('job-1', 1, guard),
+      checkpointIdCounter: stores.checkpointIdCounter('job-1', guard),
+      restartStrategy: createRestartStrategy(undefined, false),
+      startTime: Date.now(),
+      onJobReachedTerminalState: () => {},
+    });
+    jobMaster.start();
+    cleanups.push(() => jobMaster.closeAsync());
+    // The registration at the old leader hangs; leadership moves; then the old leader answers.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ha.registry.revokeLeadership('resource_manager');
+    await waitUntil(() => declaredAt.includes('rm-new'), 'a declaration at the new leader');
+    releaseOld();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(declaredAt).not.toContain('rm-old');
+  });
+
   it('refuses calls that carry another JobMasterId', async () => {
     const harness = await startJobMaster({});
     const stale = await harness.service.connect(harness.jobMaster.getAddress(), 'jm-0', JobMasterGateway);
