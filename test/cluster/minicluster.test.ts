@@ -157,6 +157,26 @@ describe('MiniCluster', () => {
     expect(overview['jobs-cancelled']).toBe(1);
   });
 
+  it('cancels a job whose operator ignores cancellation: the TaskExecutor gives the task up after its timeout', async () => {
+    const cluster = await startCluster({
+      taskManagers: 1,
+      slotsPerTaskManager: 1,
+      configuration: { taskCancellationTimeout: 300 },
+    });
+    const dispatcher = await cluster.getDispatcherGateway();
+    const jobId = await cluster.submitJob({
+      name: 'hanging',
+      vertices: [{ id: 'hang', parallelism: 1, operator: 'stall', config: { ignoreSignal: true } }],
+    });
+    await waitUntil(async () => (await dispatcher.requestJob(jobId))['status-counts'].RUNNING === 1, 'running');
+    await dispatcher.cancelJob(jobId);
+    expect((await cluster.requestJobResult(jobId)).status).toBe('CANCELED');
+    await waitUntil(async () => (await dispatcher.requestClusterOverview())['slots-available'] === 1, 'slot free');
+    // The TaskExecutor survived and runs the next job.
+    const next = await cluster.submitJob({ name: 'next', vertices: [{ id: 'a', parallelism: 1, operator: 'noop' }] });
+    expect((await cluster.requestJobResult(next)).status).toBe('FINISHED');
+  });
+
   it('refuses each invalid job graph with a message naming its problem', async () => {
     const cluster = await startCluster({ taskManagers: 1 });
     const dispatcher = await cluster.getDispatcherGateway();
