@@ -40,6 +40,7 @@ import type {
 import { TERMINAL_EXECUTION_STATES } from '../types.js';
 import { Task } from './Task.js';
 import { TaskSlotTable } from './TaskSlotTable.js';
+import { acquireTaskErrorGuard } from './taskErrorGuard.js';
 
 /** Options of a TaskExecutor. */
 export interface TaskExecutorOptions {
@@ -124,6 +125,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private rmHeartbeats!: HeartbeatManager<void, TaskExecutorHeartbeatPayload>;
   private jmHeartbeats!: HeartbeatManager<AllocationId[], TaskExecutorToJobManagerHeartbeatPayload>;
   private stopping = false;
+  private releaseErrorGuard: (() => void) | undefined;
   private readonly cancellationTimeout: number;
   private readonly slotTimeout: number;
 
@@ -148,6 +150,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   // ---------------------------------------------------------------------------------------------- lifecycle
 
   protected override async onStart(): Promise<void> {
+    this.releaseErrorGuard = acquireTaskErrorGuard(this.logger);
     const mainThread = this.getMainThreadExecutor();
     this.rmHeartbeats = this.options.heartbeat.createHeartbeatManager<void, TaskExecutorHeartbeatPayload>(
       this.resourceId,
@@ -215,10 +218,15 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     this.rmHeartbeats?.stop();
     this.jmHeartbeats?.stop();
     // Best effort: tell the leaders at once (faster failover than their heartbeat timeouts), but never hang here.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.allSettled([...farewells, ...tasks.map((task) => task.terminationFuture)]),
-      new Promise((resolve) => setTimeout(resolve, Math.min(1_000, this.cancellationTimeout)).unref()),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, Math.min(1_000, this.cancellationTimeout));
+      }),
     ]);
+    clearTimeout(timer);
+    this.releaseErrorGuard?.();
   }
 
   // ---------------------------------------------------------------------------------------------- ResourceManager
