@@ -198,9 +198,11 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   private stopped = false;
 
   constructor(private readonly args: JobMasterArgs) {
-    super(args.rpcService, args.jobMasterId, `jobmaster-${args.jobGraph.jobId}-${crypto.randomUUID()}`);
+    const instanceId = crypto.randomUUID();
+    super(args.rpcService, args.jobMasterId, `jobmaster-${args.jobGraph.jobId}-${instanceId}`);
     this.jobId = args.jobGraph.jobId;
-    this.resourceId = `jobmanager-${this.jobId}-${args.jobMasterId}`;
+    // Unique per JobMaster instance, even where every leadership has the same session id (standalone HA).
+    this.resourceId = `jobmanager-${this.jobId}-${instanceId}`;
     this.configuration = args.configuration;
     this.cancelRequested = args.cancelRequested ?? false;
     this.logger = (args.logger ?? args.rpcService.getLogger()).child({
