@@ -224,34 +224,36 @@ export class SlotManager {
     }, this.options.requirementCheckDelay ?? 50);
   }
 
-  /** Matches every job's missing slots to free slots, spreading each job over the TaskExecutors in turn. */
+  /**
+   * Matches every job's missing slots to free slots. Each slot goes to the TaskExecutor with the most free slots
+   * left, which spreads a job over the cluster (as `cluster.evenly-spread-out-slots`).
+   */
   private checkResourceRequirements(): void {
-    if (this.closed) return;
+    if (this.closed || this.requirements.size === 0) return;
+    const pools: { taskManager: ManagedTaskManager; free: ManagedSlot[] }[] = [];
+    for (const taskManager of this.taskManagers.values()) {
+      const free = [...taskManager.slots.values()]
+        .filter((slot) => slot.state === 'free')
+        .sort((a, b) => b.slotId.slotNumber - a.slotId.slotNumber);
+      if (free.length > 0) pools.push({ taskManager, free });
+    }
+    const held = new Map<JobId, number>();
+    for (const taskManager of this.taskManagers.values()) {
+      for (const slot of taskManager.slots.values()) {
+        if (slot.state !== 'free' && slot.jobId !== undefined) held.set(slot.jobId, (held.get(slot.jobId) ?? 0) + 1);
+      }
+    }
     for (const [jobId, requirement] of this.requirements) {
-      let missing = requirement.numberOfRequiredSlots - this.slotsOfJob(jobId);
+      let missing = requirement.numberOfRequiredSlots - (held.get(jobId) ?? 0);
       while (missing > 0) {
-        const free = this.findFreeSlot();
-        if (free === undefined) return;
-        this.allocate(free.taskManager, free.slot, jobId, requirement.jobMasterAddress);
+        let best: { taskManager: ManagedTaskManager; free: ManagedSlot[] } | undefined;
+        for (const pool of pools) if (pool.free.length > (best?.free.length ?? 0)) best = pool;
+        const slot = best?.free.pop();
+        if (best === undefined || slot === undefined) return;
+        this.allocate(best.taskManager, slot, jobId, requirement.jobMasterAddress);
         missing -= 1;
       }
     }
-  }
-
-  private findFreeSlot(): { taskManager: ManagedTaskManager; slot: ManagedSlot } | undefined {
-    // The TaskExecutor with the most free slots first: spreads jobs out, as `cluster.evenly-spread-out-slots`.
-    let best: { taskManager: ManagedTaskManager; slot: ManagedSlot; free: number } | undefined;
-    for (const taskManager of this.taskManagers.values()) {
-      let free = 0;
-      let first: ManagedSlot | undefined;
-      for (const slot of taskManager.slots.values()) {
-        if (slot.state !== 'free') continue;
-        free += 1;
-        if (first === undefined || slot.slotId.slotNumber < first.slotId.slotNumber) first = slot;
-      }
-      if (first !== undefined && (best === undefined || free > best.free)) best = { taskManager, slot: first, free };
-    }
-    return best;
   }
 
   private allocate(taskManager: ManagedTaskManager, slot: ManagedSlot, jobId: JobId, jobMasterAddress: string): void {
