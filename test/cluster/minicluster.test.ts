@@ -106,6 +106,27 @@ describe('MiniCluster', () => {
     expect(report.committed).toBe(500);
   });
 
+  it('runs the same on a TCP RpcService with every call serialized', async () => {
+    const cluster = await startCluster({
+      taskManagers: 2,
+      slotsPerTaskManager: 1,
+      remote: true,
+      forceInvocationSerialization: true,
+    });
+    expect(cluster.getRpcService().getAddress()).toMatch(/^127\.0\.0\.1$|localhost/);
+    const output = await tempDir();
+    const result = await cluster.executeJobBlocking(generatorJob(output, { records: 300, parallelism: 2 }));
+    expect(result.status).toBe('FINISHED');
+    expect((await verifyExactlyOnce(output, { records: 300 })).ok).toBe(true);
+    const dispatcher = await cluster.getDispatcherGateway();
+    const failed = await cluster.executeJobBlocking({
+      name: 'fails',
+      vertices: [{ id: 'bad', parallelism: 1, operator: 'fail', config: { message: 'over the wire' } }],
+    });
+    expect(failed.failureCause).toMatchObject({ message: 'over the wire' });
+    expect((await dispatcher.requestJobExceptions(failed.jobId))['root-exception']).toContain('over the wire');
+  });
+
   it('completes checkpoints at the configured interval', async () => {
     const cluster = await startCluster({ taskManagers: 1, slotsPerTaskManager: 2 });
     const output = await tempDir();
