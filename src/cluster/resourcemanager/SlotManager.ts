@@ -99,8 +99,8 @@ export class SlotManager {
   reportSlotStatus(resourceId: ResourceId, instanceId: InstanceId, report: SlotReport): boolean {
     const taskManager = this.taskManagers.get(resourceId);
     if (taskManager === undefined || taskManager.instanceId !== instanceId) return false;
-    this.applyReport(taskManager, report);
-    this.scheduleCheck();
+    // Most reports (heartbeats) change nothing: matching runs only when a slot changed.
+    if (this.applyReport(taskManager, report)) this.scheduleCheck();
     return true;
   }
 
@@ -164,7 +164,9 @@ export class SlotManager {
     this.requirements.clear();
   }
 
-  private applyReport(taskManager: ManagedTaskManager, report: SlotReport): void {
+  /** Returns true if a slot changed (appeared, disappeared, was allocated or freed). */
+  private applyReport(taskManager: ManagedTaskManager, report: SlotReport): boolean {
+    let changed = false;
     const seen = new Set<number>();
     for (const status of report.slots) {
       const slotNumber = status.slotId.slotNumber;
@@ -173,13 +175,16 @@ export class SlotManager {
       if (slot === undefined) {
         slot = { slotId: { ...status.slotId }, state: 'free', jobId: undefined, allocationId: undefined };
         taskManager.slots.set(slotNumber, slot);
+        changed = true;
       }
       if (status.allocationId !== undefined) {
+        if (slot.state !== 'allocated' || slot.allocationId !== status.allocationId) changed = true;
         slot.state = 'allocated';
         slot.allocationId = status.allocationId;
         slot.jobId = status.jobId;
       } else if (slot.state === 'allocated') {
         // Freed on the TaskExecutor (the job released it or is gone).
+        changed = true;
         slot.state = 'free';
         slot.allocationId = undefined;
         slot.jobId = undefined;
@@ -187,8 +192,12 @@ export class SlotManager {
       // A pending slot reported free: the request has not reached the TaskExecutor yet; keep waiting for its answer.
     }
     for (const slotNumber of [...taskManager.slots.keys()]) {
-      if (!seen.has(slotNumber)) taskManager.slots.delete(slotNumber);
+      if (!seen.has(slotNumber)) {
+        taskManager.slots.delete(slotNumber);
+        changed = true;
+      }
     }
+    return changed;
   }
 
   private releaseExcessPending(jobId: JobId, required: number): void {
