@@ -55,6 +55,9 @@ export interface DispatcherServices {
   readonly logger: Logger;
 }
 
+/** Finished jobs whose read models are kept in memory. */
+const MAX_ARCHIVED_JOBS = 1_000;
+
 /** How long read calls wait for the ResourceManager leader. */
 const RESOURCE_MANAGER_LOOKUP_TIMEOUT = 5_000;
 
@@ -170,6 +173,12 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
     if (this.runners.get(runner.jobId) !== runner) return;
     const jobId = runner.jobId;
     this.services.archive.set(jobId, archive);
+    // Bounded like Flink's job store (`jobstore.max-capacity`): the oldest archives go first; their results stay in
+    // the JobResultStore.
+    for (const oldest of this.services.archive.keys()) {
+      if (this.services.archive.size <= MAX_ARCHIVED_JOBS) break;
+      this.services.archive.delete(oldest);
+    }
     this.logger.info({ jobId, status: archive.result.status }, 'Job reached a globally terminal state.');
     void (async () => {
       try {
