@@ -279,6 +279,50 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
     await eventually(() => expect(offers.flat().filter((o) => o.allocationId === allocationId)).toHaveLength(2));
   });
 
+  it('retries task state updates that fail, keeping their order', async () => {
+    let failures = 3;
+    let attempts = 0;
+    const delivered: string[] = [];
+    service.registerGateway(
+      JM_ADDRESS,
+      createTestingGateway(JobMasterGateway, {
+        registerTaskManager: async () => ({ kind: 'success', value: { jobMasterResourceId: 'jm-resource' } }),
+        offerSlots: async (_resourceId, offered) => {
+          offers.push(offered);
+          return offered;
+        },
+        updateTaskExecutionState: async (state) => {
+          attempts += 1;
+          if (failures-- > 0) throw new Error('JobMaster busy');
+          delivered.push(state.state);
+        },
+        heartbeatFromTaskManager: async () => {},
+        disconnectTaskManager: async () => {},
+      }),
+    );
+    startJobManagerHeartbeats();
+    await declareSlots(1);
+    await eventually(() => expect(offers.flat()).toHaveLength(1));
+    await te.submitTask(tdd(offers.flat()[0]?.allocationId as string), jobMasterId, 1_000);
+    await eventually(() => expect(delivered).toEqual(['DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED']));
+    expect(attempts).toBe(7);
+  });
+
+  it('frees an accepted, idle slot that the JobMaster no longer lists in its heartbeats', async () => {
+    await declareSlots(2);
+    await eventually(() => expect(offers.flat()).toHaveLength(2));
+    const [kept, dropped] = offers.flat().map((offer) => offer.allocationId) as [string, string];
+    const rm = await rmGateway();
+    await rm.declareRequiredResources(
+      jobMasterId,
+      { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: 1 },
+      1_000,
+    );
+    heartbeatLoop = setInterval(() => void te.heartbeatFromJobManager('jm-resource', [kept]).catch(() => {}), 40);
+    await eventually(async () => expect(await allocatedSlots()).toEqual([kept]));
+    expect(dropped).not.toBe(kept);
+  });
+
   it('frees slots the JobMaster does not accept, and the ResourceManager sees them free again', async () => {
     service.registerGateway(
       JM_ADDRESS,
