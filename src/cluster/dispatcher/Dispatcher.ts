@@ -210,6 +210,8 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
 
   async requestJobResult(jobId: JobId, _timeoutMs: number): Promise<JobResult> {
     requireKnownJobIdShape(jobId);
+    // A job of the previous leader has no runner until recovery started it.
+    await this.recovery;
     const archived = this.services.archive.get(jobId);
     if (archived !== undefined) return archived.result;
     const runner = this.runners.get(jobId);
@@ -221,6 +223,8 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
 
   async cancelJob(jobId: JobId): Promise<void> {
     requireKnownJobIdShape(jobId);
+    // A job of the previous leader has no runner until recovery started it.
+    await this.recovery;
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       await runner.cancel();
@@ -250,6 +254,8 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
 
   async requestJobStatus(jobId: JobId): Promise<JobStatus> {
     requireKnownJobIdShape(jobId);
+    // A job of the previous leader has no runner until recovery started it.
+    await this.recovery;
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       const gateway = runner.getJobMasterGateway();
