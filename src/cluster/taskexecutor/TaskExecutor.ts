@@ -375,6 +375,9 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     requireString(jobId, 'jobId');
     requireString(allocationId, 'allocationId');
     requireString(resourceManagerId, 'resourceManagerId');
+    if (!/^[A-Za-z0-9_.-]+$/.test(jobId) || jobId === '.' || jobId === '..') {
+      throw new SlotAllocationException(`Invalid job id ${JSON.stringify(jobId)}.`);
+    }
     if (this.rmConnection === undefined || this.rmConnection.resourceManagerId !== resourceManagerId) {
       throw new SlotAllocationException(`TaskManager is not connected to the resource manager ${resourceManagerId}.`);
     }
