@@ -191,7 +191,9 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
       this.runners.delete(jobId);
       await runner.close();
       await this.cleanUpJob(jobId);
-    })();
+    })().catch((error: unknown) => {
+      this.logger.error({ err: error, jobId }, 'Finishing the job failed.');
+    });
   }
 
   private async cleanUpJob(jobId: JobId): Promise<void> {
