@@ -118,6 +118,8 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private readonly slotTimeouts = new Map<AllocationId, ScheduledTask<void>>();
   /** Per task: state updates are sent one after the other. */
   private readonly updateChains = new Map<ExecutionAttemptId, Promise<void>>();
+  /** Accepted idle slots the last JobMaster heartbeat did not list. */
+  private readonly missingFromJobMaster = new Set<AllocationId>();
   /** The JobMaster connection each task was deployed by: its state updates and acknowledgements go there. */
   private readonly taskConnections = new Map<ExecutionAttemptId, JobManagerConnection>();
   private rmRetrieval: LeaderRetrievalService | undefined;
@@ -696,13 +698,28 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private syncSlotsWithJobMaster(jobMasterResourceId: ResourceId, allocatedSlots: AllocationId[]): void {
     if (!Array.isArray(allocatedSlots)) return;
     const held = new Set(allocatedSlots);
+    const missing = new Set<AllocationId>();
     for (const job of this.jobsOfJobMaster(jobMasterResourceId)) {
       for (const slot of this.slotTable.getSlotsOfJob(job.jobId)) {
-        if (slot.state === 'active' && slot.tasks.size === 0 && !held.has(slot.allocationId as string)) {
-          this.freeSlotInternal(slot.allocationId as string, new Error('The JobManager no longer holds the slot.'));
+        const allocationId = slot.allocationId as string;
+        if (slot.state !== 'active' || slot.tasks.size > 0 || held.has(allocationId)) continue;
+        // A heartbeat request and the answer to a slot offer may overtake each other (they travel on different
+        // connections): a slot is freed only when two heartbeats in a row leave it out.
+        if (this.missingFromJobMaster.has(allocationId)) {
+          this.freeSlotInternal(allocationId, new Error('The JobManager no longer holds the slot.'));
+        } else {
+          missing.add(allocationId);
         }
       }
     }
+    for (const allocationId of this.missingFromJobMaster) {
+      if (!this.slotTable.getSlotByAllocation(allocationId)) this.missingFromJobMaster.delete(allocationId);
+    }
+    for (const job of this.jobsOfJobMaster(jobMasterResourceId)) {
+      for (const slot of this.slotTable.getSlotsOfJob(job.jobId))
+        this.missingFromJobMaster.delete(slot.allocationId as string);
+    }
+    for (const allocationId of missing) this.missingFromJobMaster.add(allocationId);
   }
 
   async heartbeatFromJobManager(resourceId: ResourceId, allocatedSlots: AllocationId[]): Promise<void> {
