@@ -385,6 +385,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     if (!/^[A-Za-z0-9_.-]+$/.test(jobId) || jobId === '.' || jobId === '..') {
       throw new SlotAllocationException(`Invalid job id ${JSON.stringify(jobId)}.`);
     }
+    if (this.stopping) throw new SlotAllocationException(`TaskManager ${this.resourceId} is shutting down.`);
     if (this.rmConnection === undefined || this.rmConnection.resourceManagerId !== resourceManagerId) {
       throw new SlotAllocationException(`TaskManager is not connected to the resource manager ${resourceManagerId}.`);
     }
@@ -762,6 +763,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     if (tdd.config !== undefined && (tdd.config === null || typeof tdd.config !== 'object')) {
       throw new TaskSubmissionException('Invalid task deployment: config must be an object.');
     }
+    if (this.stopping) throw new TaskSubmissionException(`TaskManager ${this.resourceId} is shutting down.`);
     const connection = this.jobs.get(jobId)?.connection;
     if (connection === undefined) {
       throw new TaskSubmissionException(
