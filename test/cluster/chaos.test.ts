@@ -115,11 +115,15 @@ describe('chaos', () => {
       const jobs = new Map<string, { output: string; status?: JobStatus; restarts: number; checkpoints: number }>();
       let submitting = true;
       let jobCount = 0;
+      const startedAt = Date.now();
+      const history: string[] = [];
+      const note = (event: string) => history.push(`+${((Date.now() - startedAt) / 1000).toFixed(1)}s ${event}`);
       const submitOne = async (): Promise<string> => {
         jobCount += 1;
         const jobId = `chaos-${jobCount}`;
         const output = join(workDir, jobId);
         jobs.set(jobId, { output, restarts: 0, checkpoints: 0 });
+        note(`submit ${jobId}`);
         const graph = { ...generatorJob({ output, records: RECORDS_PER_JOB, parallelism: 2 }), jobId };
         graph.restartStrategy = { type: 'fixed-delay', attempts: 1_000, delay: 200 };
         await waitFor(
@@ -138,8 +142,8 @@ describe('chaos', () => {
         );
         return jobId;
       };
+      const active = new Set<string>();
       const driveJobs = (async () => {
-        const active = new Set<string>();
         while (submitting || active.size > 0) {
           while (submitting && active.size < CONCURRENT_JOBS) active.add(await submitOne());
           for (const jobId of [...active]) {
@@ -176,6 +180,7 @@ describe('chaos', () => {
           victim.kill('SIGKILL');
           await victim.exited;
           counts.taskManagerKills += 1;
+          note(`SIGKILL TaskManager ${victim.name}`);
           await sleep(500 + next() * 1_000);
           await running.startTaskManager(victim.name).ready;
         } else if (action === 'jobmanager') {
@@ -189,6 +194,7 @@ describe('chaos', () => {
           await leader.exited;
           endLeadershipOf(leader.name, killedAt);
           counts.jobManagerKills += 1;
+          note(`SIGKILL leading JobManager ${leader.name}`);
           await waitFor(
             'a new Dispatcher leader',
             async () => (await dispatcher()).getAddress() !== leaderGateway.getAddress(),
@@ -197,16 +203,38 @@ describe('chaos', () => {
         } else {
           await zooKeeper.restart(1_000);
           counts.zooKeeperRestarts += 1;
+          note('ZooKeeper restarted');
         }
       }
       submitting = false;
       await Promise.race([
         driveJobs,
-        sleep(120_000).then(() => {
-          throw new Error('The jobs did not finish within 120 s after the chaos ended.');
+        sleep(120_000).then(async () => {
+          throw new Error(
+            `The jobs did not finish within 120 s after the chaos ended: ${await describeJobs([...active])}`,
+          );
         }),
       ]);
       const invariantsUntil = Date.now();
+      async function describeJobs(jobIds: string[]): Promise<string> {
+        const lines: string[] = [];
+        for (const jobId of jobIds) {
+          const text = await dispatcher()
+            .then(async (gateway) => {
+              const details = await gateway.requestJob(jobId);
+              const tasks = details.vertices.flatMap((vertex) =>
+                vertex.subtasks.map((subtask) => `${subtask.status}@${subtask['taskmanager-id'] ?? '-'}`),
+              );
+              return `${details.state}, restarts ${details.numRestarts}, tasks ${tasks.join(' ')}`;
+            })
+            .catch((error: Error) => `${error.name}: ${error.message}`);
+          lines.push(`${jobId}: ${text}`);
+        }
+        const overview = await dispatcher()
+          .then((gateway) => gateway.requestClusterOverview())
+          .catch(() => undefined);
+        return `${lines.join('; ')}; overview ${JSON.stringify(overview)}; history: ${history.join(', ')}`;
+      }
 
       // ---- invariants ----
       const failedJobs = [...jobs]
