@@ -88,4 +88,26 @@ describe('JobManager failover with ZooKeeper', () => {
     const stale = await cluster.getClient().rpcService.connect(newDispatcher.getAddress(), oldToken, DispatcherGateway);
     await expect(stale.listJobs()).rejects.toBeInstanceOf(FencingTokenException);
   }, 120_000);
+
+  it('a leader stopped with SIGTERM hands leadership over at once and exits 0', async () => {
+    cluster = await LocalProcessCluster.start({
+      ha: { type: 'zookeeper', quorum: zooKeeper.connectString, storageDir: join(workDir, 'ha-term') },
+      jobManagers: 2,
+      taskManagers: 0,
+      // A long session: only a clean handover (the leader deleting its latch) can be this quick.
+      configuration: { 'high-availability.zookeeper.client.session-timeout': '20 s' },
+    });
+    const oldDispatcher = await cluster.dispatcher();
+    const leader = cluster.jobManagerServing(oldDispatcher.getAddress())!;
+    const standby = cluster.jobManagers.find((jobManager) => jobManager !== leader)!;
+    const stoppedAt = Date.now();
+    expect(await leader.stop()).toEqual({ code: 0, signal: null });
+    const newDispatcher = await waitFor('the standby to lead', async () => {
+      const gateway = await cluster!.dispatcher(1_000);
+      return gateway.getFencingToken() !== oldDispatcher.getFencingToken() ? gateway : undefined;
+    });
+    expect(cluster.jobManagerServing(newDispatcher.getAddress())).toBe(standby);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(await newDispatcher.requestClusterOverview()).toMatchObject({ 'jobs-running': 0 });
+  }, 60_000);
 });
