@@ -17,7 +17,7 @@ import type {
   TaskExecutionState,
   TaskStateHandle,
 } from '../types.js';
-import { runInTaskScope, runOutsideTaskScope } from './taskErrorGuard.js';
+import { leaveTaskScope, runInTaskScope, runOutsideTaskScope } from './taskErrorGuard.js';
 
 /** The id of the local final checkpoint a task takes when its job does not checkpoint and its input ended. */
 export const FINAL_LOCAL_CHECKPOINT_ID = Number.MAX_SAFE_INTEGER;
@@ -111,11 +111,18 @@ export class Task {
 
   /** Starts the task's life in the background. */
   startTaskThread(): void {
-    runInTaskScope(this, () => this.run()).catch((error: unknown) => {
-      // run() handles its own errors; this is a last line of defence for the process.
-      this.logger.error({ err: error }, 'Unexpected error in the task runtime.');
-      this.finish('FAILED', describeError(error));
-    });
+    // Built-in operators are ours and leave no stray errors: only user code pays for the error scope.
+    const scoped = typeof this.tdd.operator !== 'string';
+    const running = scoped ? runInTaskScope(this, () => this.run()) : this.run();
+    running
+      .catch((error: unknown) => {
+        // run() handles its own errors; this is a last line of defence for the process.
+        this.logger.error({ err: error }, 'Unexpected error in the task runtime.');
+        this.finish('FAILED', describeError(error));
+      })
+      .finally(() => {
+        if (scoped) leaveTaskScope();
+      });
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * Keeps stray errors of operator code from ending the process. Operator code runs inside an async scope that names
- * its task; an exception thrown from a timer callback or a promise rejected without a handler in that scope fails the
+ * Keeps stray errors of operator code from ending the process. User operator code (loaded from a module) runs inside
+ * an async scope that names its task; an exception thrown from a timer callback or a promise rejected without a handler in that scope fails the
  * task (as a throwing `step()` would) instead of crashing the TaskManager. Errors outside any task scope keep Node's
  * default behaviour (print and exit) unless the process installed handlers of its own.
  */
@@ -52,9 +52,22 @@ function onUnhandledRejection(reason: unknown): void {
   }
 }
 
-/** Runs `fn` (and everything it schedules) in the scope of `task`. */
+/** Scoped runs that have not ended: while there are none, the scope is disabled (it costs every promise). */
+let scopedRuns = 0;
+
+/**
+ * Runs `fn` (and everything it schedules) in the scope of `task`. Call {@link leaveTaskScope} once the run ended:
+ * tracking async scopes slows every promise of the process down, so it is switched off while no scoped run is left.
+ */
 export function runInTaskScope<T>(task: GuardedTask, fn: () => T): T {
+  scopedRuns += 1;
   return scope.run(task, fn);
+}
+
+/** The counterpart of {@link runInTaskScope}, when the scoped run has ended. */
+export function leaveTaskScope(): void {
+  scopedRuns = Math.max(0, scopedRuns - 1);
+  if (scopedRuns === 0) scope.disable();
 }
 
 /** Runs `fn` outside of any task scope (runtime code called from a task: its errors are not the operator's). */
