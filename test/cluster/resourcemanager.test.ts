@@ -176,7 +176,7 @@ describe('ResourceManager', () => {
 
   it("checks a JobMaster's id against the job's leader and refuses requirements of other ids", async () => {
     const leaderId = await electJobMaster();
-    const wrong = await gateway.registerJobMaster('not-the-leader', 'jm-process', JM_ADDRESS, JOB, 1_000);
+    const wrong = await gateway.registerJobMaster('not-the-leader', 'jm-process', JM_ADDRESS, JOB, 100);
     expect(wrong).toEqual({
       kind: 'failure',
       reason:
@@ -201,6 +201,38 @@ describe('ResourceManager', () => {
         1_000,
       ),
     ).rejects.toThrow('Could not find registered job manager for job other-job.');
+  });
+
+  it('waits for its view of the job leader to catch up with a JobMaster that just became leader', async () => {
+    const sessions: string[] = [];
+    const election = ha.getJobManagerLeaderElection(JOB);
+    jmElection = election;
+    service.registerGateway(
+      JM_ADDRESS,
+      createTestingGateway(JobMasterGateway, { heartbeatFromResourceManager: async () => {} }),
+    );
+    await election.startLeaderElection({
+      grantLeadership: (sessionId) => {
+        sessions.push(sessionId);
+        // after the first grant, the new leader's address is published only a while after it learns it leads
+        const delay = sessions.length === 1 ? 0 : 150;
+        setTimeout(() => void election.confirmLeadership(sessionId, JM_ADDRESS), delay);
+      },
+      revokeLeadership: () => {},
+      handleError: () => {},
+    });
+    await eventually(() => expect(ha.registry.getLeaderInformation(ComponentIds.jobManager(JOB))).not.toBeNull());
+    expect(await gateway.registerJobMaster(sessions[0] as string, 'jm-1', JM_ADDRESS, JOB, 1_000)).toMatchObject({
+      kind: 'success',
+    });
+    ha.registry.revokeLeadership(ComponentIds.jobManager(JOB));
+    await eventually(() => expect(sessions).toHaveLength(2));
+    // the ResourceManager still sees the old leader: it waits for the new one instead of refusing
+    const response = await gateway.registerJobMaster(sessions[1] as string, 'jm-2', JM_ADDRESS, JOB, 2_000);
+    expect(response).toMatchObject({ kind: 'success' });
+    expect(await rm.callAsync(() => rm.getRegisteredJobMasters(), 1_000)).toEqual([
+      { jobId: JOB, jobMasterId: sessions[1] },
+    ]);
   });
 
   it('matches declared requirements to free slots with requestSlot, and retries failed requests', async () => {
@@ -261,7 +293,7 @@ describe('ResourceManager', () => {
     await eventually(async () => expect(await rm.callAsync(() => rm.getRegisteredJobMasters(), 1_000)).toEqual([]));
     expect(jmDisconnects).toEqual(['Job leader lost leadership.']);
     // the deposed JobMaster cannot register again; its successor can
-    expect(await gateway.registerJobMaster(first, 'jm-process', JM_ADDRESS, JOB, 1_000)).toMatchObject({
+    expect(await gateway.registerJobMaster(first, 'jm-process', JM_ADDRESS, JOB, 100)).toMatchObject({
       kind: 'failure',
     });
     expect(await gateway.registerJobMaster(second as string, 'jm-2', JM_ADDRESS, JOB, 1_000)).toMatchObject({

@@ -69,20 +69,25 @@ export class JobLeaderIdService {
   }
 
   /**
-   * The job's current leader id: at once if known, else as soon as the retrieval tells it; `null` when there is no
-   * leader within `timeoutMs`.
+   * The job's leader id as this ResourceManager sees it. Resolves at once when it is known (and equals `expected`, if
+   * given); otherwise waits for the retrieval to tell a (matching) leader, at most `timeoutMs`, then resolves with
+   * what is known then (`null`: no leader). Waiting for `expected` covers a retrieval that lags behind a leader change
+   * the caller already saw.
    */
-  getLeaderId(jobId: JobId, timeoutMs: number): Promise<JobMasterId | null> {
+  getLeaderId(jobId: JobId, timeoutMs: number, expected?: JobMasterId): Promise<JobMasterId | null> {
     this.addJob(jobId);
     const job = this.jobs.get(jobId);
     if (job === undefined) return Promise.resolve(null);
-    if (job.known && job.leaderId !== null) return Promise.resolve(job.leaderId);
+    const satisfied = (leaderId: JobMasterId | null) =>
+      leaderId !== null && (expected === undefined || leaderId === expected);
+    if (job.known && satisfied(job.leaderId)) return Promise.resolve(job.leaderId);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         job.waiters.delete(waiter);
         resolve(job.leaderId);
       }, timeoutMs);
       const waiter = (leaderId: JobMasterId | null) => {
+        if (leaderId !== null && !satisfied(leaderId) && this.jobs.get(jobId) === job) return;
         clearTimeout(timer);
         job.waiters.delete(waiter);
         resolve(leaderId);
