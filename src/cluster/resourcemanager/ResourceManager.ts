@@ -200,10 +200,10 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
     } catch (error) {
       return failure(`Could not add the job ${jobId} to the job leader id service: ${errorMessage(error)}`);
     }
-    // Until the job's leader is known to be this JobMaster the answer waits (at most the caller's timeout): the
-    // retrieval may lag behind a leader change, and a caller that times out retries at once with a longer timeout,
-    // whereas a Failure would make it pause for the refused delay.
-    const waitMs = Math.min(Math.max(1, Number.isFinite(timeoutMs) ? timeoutMs : 10_000), 60_000);
+    // Until the job's leader is known to be this JobMaster the answer waits (most of the caller's timeout, so that
+    // a refusal still arrives in time): the retrieval may lag behind a leader change, and a Failure would make the
+    // new leader pause for the refused delay.
+    const waitMs = Math.min(Math.max(1, (Number.isFinite(timeoutMs) ? timeoutMs : 10_000) * 0.8), 60_000);
     const mainThread = this.getMainThreadExecutor();
     const connecting = this.getRpcService().connect(jobMasterAddress, jobMasterId, JobMasterGateway);
     const [leaderId, gateway] = await Promise.all([
