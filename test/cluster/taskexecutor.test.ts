@@ -12,6 +12,7 @@ import type {
 } from '../../src/cluster/types.js';
 import { ComponentIds, EmbeddedHaServices, type LeaderContender, type LeaderElection } from '../../src/ha/index.js';
 import { HeartbeatServices } from '../../src/heartbeat/index.js';
+import { RpcTimeoutException } from '../../src/index.js';
 import { createTestingGateway, TestingRpcService } from '../../src/testing/index.js';
 
 const JOB = 'job-1';
@@ -321,6 +322,40 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
     heartbeatLoop = setInterval(() => void te.heartbeatFromJobManager('jm-resource', [kept]).catch(() => {}), 40);
     await eventually(async () => expect(await allocatedSlots()).toEqual([kept]));
     expect(dropped).not.toBe(kept);
+  });
+
+  it('offers again after an offer timed out, and frees the slots after another offer error', async () => {
+    const answers: string[] = [];
+    let mode: 'timeout' | 'error' = 'timeout';
+    service.registerGateway(
+      JM_ADDRESS,
+      createTestingGateway(JobMasterGateway, {
+        registerTaskManager: async () => ({ kind: 'success', value: { jobMasterResourceId: 'jm-resource' } }),
+        offerSlots: async (_resourceId, offered) => {
+          offers.push(offered);
+          if (mode === 'timeout') {
+            mode = 'error';
+            answers.push('timeout');
+            throw new RpcTimeoutException('offerSlots timed out');
+          }
+          answers.push('error');
+          throw new Error('JobMaster is confused');
+        },
+        heartbeatFromTaskManager: async () => {},
+        disconnectTaskManager: async () => {},
+      }),
+    );
+    const rm = await rmGateway();
+    await rm.registerJobMaster(jobMasterId, 'jm-resource', JM_ADDRESS, JOB, 1_000);
+    await rm.declareRequiredResources(
+      jobMasterId,
+      { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: 1 },
+      1_000,
+    );
+    await eventually(() => expect(answers.slice(0, 2)).toEqual(['timeout', 'error']));
+    // the same allocation was offered twice, then freed (the ResourceManager may allocate anew)
+    expect(offers[0]?.[0]?.allocationId).toBe(offers[1]?.[0]?.allocationId);
+    await eventually(async () => expect(await allocatedSlots()).not.toContain(offers[0]?.[0]?.allocationId));
   });
 
   it('frees slots the JobMaster does not accept, and the ResourceManager sees them free again', async () => {
