@@ -204,5 +204,9 @@ describe('checkpoint storage', () => {
     await expect(loadTaskState({ path: join(dir, 'gone'), size: 1 })).rejects.toThrow(
       'Could not read the checkpointed state',
     );
+    expect(await loadTaskState(handle, dir)).toEqual(state);
+    await expect(loadTaskState({ path: '/etc/passwd', size: 1 }, dir)).rejects.toThrow(
+      `The checkpointed state /etc/passwd is not inside the checkpoint storage ${dir}.`,
+    );
   });
 });

@@ -4,7 +4,7 @@
  */
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { TaskStateHandle } from '../types.js';
 
@@ -51,10 +51,19 @@ export async function storeTaskState(
   return { path, size: bytes.length };
 }
 
-/** Reads back what {@link storeTaskState} stored (undefined for no handle). */
-export async function loadTaskState(handle: TaskStateHandle | undefined): Promise<unknown> {
+/**
+ * Reads back what {@link storeTaskState} stored (undefined for no handle).
+ * @param storageDir when given, a state file must lie inside it (handles arrive over the network)
+ */
+export async function loadTaskState(handle: TaskStateHandle | undefined, storageDir?: string): Promise<unknown> {
   if (handle === undefined || handle === null) return undefined;
   if (typeof handle.path === 'string') {
+    if (storageDir !== undefined) {
+      const inside = relative(resolve(storageDir), resolve(handle.path));
+      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+        throw new Error(`The checkpointed state ${handle.path} is not inside the checkpoint storage ${storageDir}.`);
+      }
+    }
     try {
       return deserialize(await readFile(handle.path));
     } catch (error) {

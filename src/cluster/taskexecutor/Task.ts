@@ -219,7 +219,7 @@ export class Task {
     try {
       this.transition('DEPLOYING');
       const factory = await (this.options.loadFactory ?? loadOperatorFactory)(tdd.operator);
-      const restored = await loadTaskState(tdd.restoreState);
+      const restored = await loadTaskState(tdd.restoreState, tdd.checkpointStorageDir);
       this.throwIfCancelled();
 
       this.transition('INITIALIZING');
