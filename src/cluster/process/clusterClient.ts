@@ -8,7 +8,12 @@ import type { Logger, RpcService } from '../../index.js';
 import type { Configuration } from '../config/Configuration.js';
 import { ClusterOptions as O } from '../config/options.js';
 import { DispatcherGateway } from '../gateways.js';
-import { closeAll, createProcessHaServices, startRemoteRpcService } from './processServices.js';
+import {
+  checkProcessConfiguration,
+  closeAll,
+  createProcessHaServices,
+  startRemoteRpcService,
+} from './processServices.js';
 
 /** A connection to a cluster's Dispatcher leader. */
 export interface ClusterClient {
@@ -21,6 +26,7 @@ export interface ClusterClient {
 
 /** Connects to the cluster `configuration` describes (its HA settings and JobManager address). */
 export async function connectToCluster(configuration: Configuration, logger?: Logger): Promise<ClusterClient> {
+  checkProcessConfiguration(configuration);
   const host = configuration.get(O.taskManagerHost);
   const rpcService = await startRemoteRpcService(configuration, host, '0', undefined, logger);
   let haServices: HighAvailabilityServices | undefined;

@@ -22,6 +22,7 @@ export {
   type LocalProcessClusterOptions,
 } from './LocalProcessCluster.js';
 export {
+  checkProcessConfiguration,
   createHeartbeatServices,
   createProcessHaServices,
   exitOnSignals,

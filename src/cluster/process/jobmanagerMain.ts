@@ -13,11 +13,18 @@ import type { HighAvailabilityServices } from '../../ha/index.js';
 import { buildRpcAddress, type Logger, type RpcService } from '../../index.js';
 import { type Configuration, IllegalConfigurationException, loadConfiguration } from '../config/Configuration.js';
 import { ClusterOptions as O } from '../config/options.js';
-import { checkpointingSettings, highAvailabilitySettings, registrationSettings } from '../config/settings.js';
+import {
+  type CheckpointingSettings,
+  checkpointingSettings,
+  highAvailabilitySettings,
+  registrationSettings,
+  restartStrategySettings,
+} from '../config/settings.js';
 import { createClusterHaStores } from '../ha/createClusterHaStores.js';
 import type { ClusterHaStores } from '../ha/stores.js';
 import { type JobManagerHandle, startJobManager } from '../jobmanager/startJobManager.js';
 import {
+  checkProcessConfiguration,
   closeAll,
   createHeartbeatServices,
   createProcessHaServices,
@@ -42,7 +49,7 @@ export interface JobManagerProcessHandle {
 
 /** Starts a JobManager from `configuration` (see {@link loadConfiguration}). */
 export async function runJobManager(configuration: Configuration, logger?: Logger): Promise<JobManagerProcessHandle> {
-  configuration.validate();
+  checkProcessConfiguration(configuration);
   const ha = highAvailabilitySettings(configuration);
   const host = configuration.get(O.jobManagerRpcAddress);
   const port = configuration.get(O.jobManagerRpcPort);
@@ -64,6 +71,7 @@ export async function runJobManager(configuration: Configuration, logger?: Logge
   try {
     haServices = await createProcessHaServices(configuration, 'jobmanager', processLogger);
     const checkpointing = checkpointingSettings(configuration);
+    const restartStrategy = restartStrategySettings(configuration);
     const stores = createClusterHaStores(haServices, {
       ...(ha.type === 'zookeeper' ? { storageDir: ha.storageDir } : {}),
       logger: processLogger,
@@ -77,6 +85,8 @@ export async function runJobManager(configuration: Configuration, logger?: Logge
       slotRequestTimeout: configuration.get(O.slotRequestTimeout),
       rpcTimeout: configuration.get(O.askTimeout),
       maxRetainedCheckpoints: checkpointing.numRetained,
+      ...defaultCheckpointingOf(configuration, checkpointing),
+      ...(restartStrategy === undefined ? {} : { defaultRestartStrategy: restartStrategy }),
       ...(checkpointing.dir === undefined ? {} : { checkpointStorageDir: checkpointing.dir }),
       logger: processLogger,
     });
@@ -108,6 +118,22 @@ export async function runJobManager(configuration: Configuration, logger?: Logge
     );
     throw error;
   }
+}
+
+/**
+ * Cluster-wide checkpointing for jobs whose graph sets none: `execution.checkpointing.interval` turns it on (with
+ * the timeout); a timeout alone only applies to jobs that checkpoint.
+ */
+function defaultCheckpointingOf(
+  configuration: Configuration,
+  checkpointing: CheckpointingSettings,
+): { defaultCheckpointing?: { interval?: number; timeout?: number } } {
+  if (checkpointing.interval !== undefined) {
+    return { defaultCheckpointing: { interval: checkpointing.interval, timeout: checkpointing.timeout } };
+  }
+  return configuration.has(O.checkpointingTimeout.key)
+    ? { defaultCheckpointing: { timeout: checkpointing.timeout } }
+    : {};
 }
 
 /** `rpc.tcp://flink@host:port/`: the service part of every endpoint address on `rpcService`. */

@@ -13,7 +13,7 @@ import { HeartbeatServices } from '../../heartbeat/index.js';
 import { buildRpcAddress, type Logger, type RpcService, RpcSystem } from '../../index.js';
 import { type Configuration, IllegalConfigurationException } from '../config/Configuration.js';
 import { ClusterOptions as O } from '../config/options.js';
-import { heartbeatSettings, highAvailabilitySettings } from '../config/settings.js';
+import { heartbeatSettings, highAvailabilitySettings, registrationSettings } from '../config/settings.js';
 
 /** The RpcService's name in addresses (`rpc.tcp://flink@host:port/…`), as Flink's actor system. */
 export const RPC_SERVICE_NAME = 'flink';
@@ -77,6 +77,24 @@ export function standaloneAddresses(configuration: Configuration): {
 }
 
 /**
+ * Checks, before anything is started, that the configuration suits a process of a multi-process cluster: known
+ * options parse, heartbeat and registration settings are consistent, and the HA backend spans processes.
+ */
+export function checkProcessConfiguration(configuration: Configuration): void {
+  configuration.validate();
+  heartbeatSettings(configuration);
+  registrationSettings(configuration);
+  if (highAvailabilitySettings(configuration).type === 'embedded') throw embeddedRefused();
+}
+
+function embeddedRefused(): IllegalConfigurationException {
+  return new IllegalConfigurationException(
+    `${O.haType.key}: embedded keeps leaders in one process's memory, so it only works inside a MiniCluster; ` +
+      'use none (standalone, fixed JobManager address) or zookeeper for separate processes.',
+  );
+}
+
+/**
  * The HA services of one process of a multi-process cluster: standalone (fixed JobManager address) or ZooKeeper.
  * `embedded` is refused: it lives in one process, so only a MiniCluster can use it.
  *
@@ -91,10 +109,7 @@ export async function createProcessHaServices(
   const settings = highAvailabilitySettings(configuration);
   switch (settings.type) {
     case 'embedded':
-      throw new IllegalConfigurationException(
-        `${O.haType.key}: embedded keeps leaders in one process's memory, so it only works inside a MiniCluster; ` +
-          'use none (standalone, fixed JobManager address) or zookeeper for separate processes.',
-      );
+      throw embeddedRefused();
     case 'standalone':
       return new StandaloneHaServices(
         {

@@ -17,6 +17,7 @@ import { ClusterOptions as O } from '../config/options.js';
 import { registrationSettings } from '../config/settings.js';
 import { startTaskManager, type TaskManagerHandle } from '../taskexecutor/startTaskManager.js';
 import {
+  checkProcessConfiguration,
   closeAll,
   createHeartbeatServices,
   createProcessHaServices,
@@ -45,7 +46,7 @@ export interface TaskManagerProcessHandle {
 
 /** Starts a TaskManager from `configuration`. */
 export async function runTaskManager(configuration: Configuration, logger?: Logger): Promise<TaskManagerProcessHandle> {
-  configuration.validate();
+  checkProcessConfiguration(configuration);
   const host = configuration.get(O.taskManagerHost);
   const rpcService = await startRemoteRpcService(
     configuration,
