@@ -86,6 +86,8 @@ export class ZooKeeperConnection {
   private connected = false;
   private closing = false;
   private readonly listeners = new Set<(state: ConnectionState) => void>();
+  /** Ephemeral nodes to delete as soon as the connection is back, if the session that owns them survived. */
+  private readonly removalsOnReconnect: { path: string; session: number }[] = [];
   private watchdog: ReturnType<typeof setInterval> | null = null;
   /** Send time of the newest probe the server answered: the server heard from us no earlier than this. */
   private lastAnsweredAt = 0;
@@ -190,6 +192,27 @@ export class ZooKeeperConnection {
     } catch (error) {
       if (isZooKeeperError(error, Exception.NO_NODE)) return false;
       throw error;
+    }
+  }
+
+  /**
+   * Deletes the ephemeral node `path` of the current session once the connection is up again. For a node that must
+   * go while ZooKeeper is unreachable (a contender leaving its election): the session may survive the outage, and the
+   * node with it. If the session ends instead, the server deletes the node itself and nothing is done here.
+   */
+  removeWhenReconnected(path: string): void {
+    this.removalsOnReconnect.push({ path, session: this.sessionNumber });
+    if (this.isConnected()) this.runRemovalsOnReconnect();
+  }
+
+  private runRemovalsOnReconnect(): void {
+    for (const removal of this.removalsOnReconnect.splice(0)) {
+      if (removal.session !== this.sessionNumber) continue;
+      this.remove(removal.path).catch((error: unknown) => {
+        if (isConnectionProblem(error)) this.removalsOnReconnect.push(removal);
+        else
+          this.logger.warn({ err: error, path: removal.path }, 'Could not delete a node left from before an outage.');
+      });
     }
   }
 
@@ -302,6 +325,7 @@ export class ZooKeeperConnection {
     const state: ConnectionState = connected ? 'connected' : 'suspended';
     if (connected) this.logger.info({ session: this.sessionNumber }, 'Connected to ZooKeeper.');
     else this.logger.warn({ session: this.sessionNumber }, 'ZooKeeper connection suspended.');
+    if (connected && this.removalsOnReconnect.length > 0) this.runRemovalsOnReconnect();
     for (const listener of [...this.listeners]) {
       try {
         listener(state);

@@ -64,6 +64,17 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     return !this.closed && this.leaderSessionId !== null && this.connection.isConnected();
   }
 
+  /**
+   * The path of this contender's latch node while it holds the leadership in the current ZooKeeper session, else
+   * `null`. Writes made on behalf of the leader check this node in the same transaction: once the node is gone (the
+   * session expired, the node was deleted) such a write fails, whatever this process still believes.
+   */
+  leaderLatchPath(): string | null {
+    const latch = this.latch;
+    if (!this.hasLeadership() || latch === null || latch.session !== this.connection.session) return null;
+    return latch.path;
+  }
+
   publishLeaderInformation(info: LeaderInformation): Promise<boolean> {
     return this.queue.submit(async () => {
       const latch = this.latch;
@@ -92,12 +103,17 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
       const latch = this.latch;
       this.latch = null;
       this.leaderSessionId = null;
-      if (latch !== null && latch.session === this.connection.session && this.connection.isConnected()) {
-        // Deleting the node hands leadership over at once; if this fails, the session's end removes it later.
-        await this.connection.remove(latch.path).catch((error: unknown) => {
-          this.logger.warn({ err: error, latch: latch.path }, 'Could not delete the latch node.');
-        });
+      if (latch === null || latch.session !== this.connection.session) return;
+      // Deleting the node hands leadership over at once. While ZooKeeper is unreachable it is deleted on reconnection:
+      // the session may well survive the outage, and a node left in line would block every later contender.
+      if (!this.connection.isConnected()) {
+        this.connection.removeWhenReconnected(latch.path);
+        return;
       }
+      await this.connection.remove(latch.path).catch((error: unknown) => {
+        if (isConnectionProblem(error)) this.connection.removeWhenReconnected(latch.path);
+        else this.logger.warn({ err: error, latch: latch.path }, 'Could not delete the latch node.');
+      });
     });
   }
 
