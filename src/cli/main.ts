@@ -1,0 +1,213 @@
+/**
+ * `flink-rpc`: the command line of the cluster (Flink's `flink` and `*-daemon.sh` scripts in one). Client commands
+ * talk to a JobManager's REST API; process commands start a JobManager, a TaskManager or a whole MiniCluster.
+ *
+ * Exit codes: 0 success (the job FINISHED), 1 the job failed or was cancelled, or an error, 2 wrong usage.
+ */
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { cancelJob, listJobs, runJob } from './commands/jobs.js';
+import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './output.js';
+import { ClusterUnreachableError, RestApiError, RestClient, restUrlOf } from './RestClient.js';
+
+const DEFAULT_JOBMANAGER = 'localhost:8081';
+
+/** Parses `argv` (without node and script) and runs the command; resolves with the exit code. */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram(io, signal, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code: number) => void): Command {
+  const program = new Command('flink-rpc')
+    .description("Run and operate a small Flink cluster built on flink-rpc (Flink's CLI, REST API and dashboard).")
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  const jobmanagerOption = () =>
+    new Option('-m, --jobmanager <host:port>', 'REST address of the JobManager')
+      .env('FLINK_REST_ADDRESS')
+      .default(DEFAULT_JOBMANAGER);
+  const client = (options: { jobmanager: string }): RestClient => {
+    try {
+      return new RestClient(restUrlOf(options.jobmanager));
+    } catch (error) {
+      throw new CliError((error as Error).message, EXIT_USAGE);
+    }
+  };
+
+  program
+    .command('run')
+    .description('Submit a job graph (JSON) and follow it: tasks by state, checkpoints, restarts, records committed.')
+    .argument('<job.json>', 'the job graph file')
+    .addOption(jobmanagerOption())
+    .option('-d, --detached', 'print the job id and return at once', false)
+    .option('--interval <ms>', 'how often the progress is refreshed', positiveInteger, 1_000)
+    .option(
+      '--unavailable-timeout <ms>',
+      'give up after the JobManager is unreachable this long',
+      positiveInteger,
+      120_000,
+    )
+    .exitOverride()
+    .action(
+      async (
+        file: string,
+        options: { jobmanager: string; detached: boolean; interval: number; unavailableTimeout: number },
+      ) => {
+        setExitCode(
+          await runJob(
+            client(options),
+            file,
+            {
+              detached: options.detached,
+              intervalMs: options.interval,
+              unavailableTimeoutMs: options.unavailableTimeout,
+            },
+            io,
+            signal,
+          ),
+        );
+      },
+    );
+
+  program
+    .command('list')
+    .description('List the jobs of the cluster (running ones; --all for every job).')
+    .addOption(jobmanagerOption())
+    .option('-a, --all', 'include finished, cancelled and failed jobs', false)
+    .option('--json', "print Flink's /jobs/overview JSON", false)
+    .exitOverride()
+    .action(async (options: { jobmanager: string; all: boolean; json: boolean }) => {
+      setExitCode(await listJobs(client(options), options, io));
+    });
+
+  program
+    .command('cancel')
+    .description('Cancel a job.')
+    .argument('<jobId>', 'the id printed by run or list')
+    .addOption(jobmanagerOption())
+    .exitOverride()
+    .action(async (jobId: string, options: { jobmanager: string }) => {
+      setExitCode(await cancelJob(client(options), jobId, io));
+    });
+
+  addProcessCommands(program, io, signal, setExitCode);
+  return program;
+}
+
+/** The commands that start processes (imported lazily: the client commands stay quick to start). */
+function addProcessCommands(
+  program: Command,
+  io: CliIo,
+  signal: AbortSignal,
+  setExitCode: (code: number) => void,
+): void {
+  const load = () => import('./commands/processes.js');
+  const configOptions = (command: Command): Command =>
+    command
+      .option('-c, --config <file>', 'a Flink-style configuration file (YAML: key: value)')
+      .option(
+        '-D, --define <key=value...>',
+        "a configuration value with Flink's key names (repeatable)",
+        collectDefine,
+        {},
+      )
+      .exitOverride();
+
+  configOptions(
+    program
+      .command('minicluster')
+      .description(
+        'Start a whole cluster in this process (JobManager, TaskManagers, REST API and dashboard) until Ctrl-C.',
+      )
+      .option('-t, --taskmanagers <n>', 'number of TaskManagers', positiveInteger, 2)
+      .option('-s, --slots <n>', 'task slots per TaskManager', positiveInteger, 2)
+      .option('-p, --rest-port <port>', 'REST and dashboard port (rest.port)', port, 8081)
+      .option('--rest-address <address>', 'REST bind address (rest.bind-address)', '127.0.0.1'),
+  ).action(async (options) => setExitCode(await (await load()).miniclusterCommand(options, io, signal)));
+
+  configOptions(
+    program
+      .command('jobmanager')
+      .description(
+        'Start a JobManager process (Dispatcher, ResourceManager, JobMasters, REST API and dashboard) until Ctrl-C.',
+      )
+      .option('-p, --rest-port <port>', 'REST and dashboard port (rest.port)', port)
+      .option('--rest-address <address>', 'REST bind address (rest.bind-address)'),
+  ).action(async (options) => setExitCode(await (await load()).jobmanagerCommand(options, io, signal)));
+
+  configOptions(
+    program
+      .command('taskmanager')
+      .description("Start a TaskManager process that registers at the cluster's ResourceManager, until Ctrl-C.")
+      .option('-s, --slots <n>', 'task slots (taskmanager.numberOfTaskSlots)', positiveInteger),
+  ).action(async (options) => setExitCode(await (await load()).taskmanagerCommand(options, io, signal)));
+
+  program
+    .command('demo')
+    .description(
+      'Run the demo: a cluster, an exactly-once job, a TaskManager killed half-way, failover and a check of the output.',
+    )
+    .exitOverride()
+    .action(async () => setExitCode(await (await load()).demoCommand(io, signal)));
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer.');
+  return parsed;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
+    throw new InvalidArgumentError('expected a port (0-65535).');
+  return parsed;
+}
+
+function collectDefine(value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`expected key=value, got '${value}'.`);
+  return { ...previous, [value.slice(0, at).trim()]: value.slice(at + 1).trim() };
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Help and version are not errors; commander already printed the message of a usage error.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+      return EXIT_OK;
+    }
+    return EXIT_USAGE;
+  }
+  if (error instanceof CliError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof ClusterUnreachableError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+  if (error instanceof RestApiError) {
+    io.stderr.write(`error: the JobManager refused the request (HTTP ${error.status}): ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+  io.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT_FAILURE;
+}
