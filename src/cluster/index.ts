@@ -3,8 +3,12 @@
  * TaskExecutor, the job graph, the task contract and the high-availability stores.
  */
 
+export * from './config/index.js';
 export * from './errors.js';
 export * from './gateways.js';
+export { generateJobId, MAX_PARALLELISM, MIN_CHECKPOINT_INTERVAL, validateJobGraph } from './graph/validateJobGraph.js';
+export { type ClusterHaStoresOptions, createClusterHaStores } from './ha/createClusterHaStores.js';
+export { createMemoryClusterHaStores } from './ha/memoryStores.js';
 export {
   type CheckpointIdCounter,
   type ClusterHaStores,
@@ -13,5 +17,65 @@ export {
   type JobResultStore,
   LeadershipLostError,
 } from './ha/stores.js';
+export { createZooKeeperClusterHaStores, type ZooKeeperClusterHaStoresOptions } from './ha/zookeeperStores.js';
+export {
+  DEFAULT_REGISTRATION_OPTIONS,
+  RegistrationCancelledException,
+  RegistrationRejectedException,
+  RetryingRegistration,
+  type RetryingRegistrationArgs,
+  type RetryingRegistrationOptions,
+} from './registration/RetryingRegistration.js';
+export {
+  JobLeaderIdService,
+  ResourceManager,
+  type ResourceManagerOptions,
+  ResourceManagerService,
+  type SlotCounts,
+  SlotManager,
+  type SlotManagerOptions,
+} from './resourcemanager/index.js';
+export {
+  createRestartStrategy,
+  RESTART_STRATEGY_DEFAULTS,
+  type RestartBackoffTimeStrategy,
+  type RestartStrategyEnvironment,
+  restartStrategyProblems,
+} from './restart/restartStrategies.js';
+export { builtinOperators, fail, generator, noop, recordsOfSubtask, stall } from './task/builtins.js';
+export {
+  DEFAULT_INLINE_STATE_THRESHOLD,
+  discardTaskState,
+  loadTaskState,
+  type SnapshotLocation,
+  storeTaskState,
+} from './task/checkpointStorage.js';
+export { describeOperatorRef, loadOperatorFactory } from './task/loadOperator.js';
 export type { Operator, OperatorFactory, TaskContext } from './task/Operator.js';
+export {
+  type PendingCommit,
+  type SinkState,
+  type SinkTarget,
+  TransactionalFileSink,
+} from './task/TransactionalFileSink.js';
+export {
+  type ExactlyOnceExpectations,
+  type ExactlyOnceReport,
+  verifyExactlyOnce,
+} from './task/verifyExactlyOnce.js';
 export * from './types.js';
+export {
+  FINAL_LOCAL_CHECKPOINT_ID,
+  startTaskManager,
+  Task,
+  type TaskActions,
+  TaskCancelledException,
+  TaskExecutor,
+  type TaskExecutorOptions,
+  type TaskManagerHandle,
+  type TaskManagerOptions,
+  type TaskOptions,
+  type TaskSlot,
+  type TaskSlotState,
+  TaskSlotTable,
+} from './taskexecutor/index.js';

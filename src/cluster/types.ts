@@ -180,6 +180,12 @@ export interface TaskDeploymentDescriptor {
   readonly restoreCheckpointId?: number;
   /** Where the task writes snapshots too large to travel inline (Flink's `state.checkpoints.dir`), if configured. */
   readonly checkpointStorageDir?: string;
+  /**
+   * True when the job takes periodic checkpoints: a task whose input ended then waits for a checkpoint covering all
+   * its output before it reports FINISHED. False or absent: no checkpoint will come, so the task commits its output
+   * itself when its input ended (a local final checkpoint) and finishes.
+   */
+  readonly checkpointingEnabled?: boolean;
 }
 
 /** A task's snapshot as written to checkpoint storage (small states travel inline). */

@@ -33,3 +33,9 @@ export { type StandaloneHaConfig, StandaloneHaServices } from './standalone/Stan
 export { ZooKeeperPaths } from './zookeeper/paths.js';
 export { ZooKeeperNotConnectedException, ZooKeeperTimeoutException } from './zookeeper/ZooKeeperConnection.js';
 export { ZOOKEEPER_HA_DEFAULTS, type ZooKeeperHaConfig, ZooKeeperHaServices } from './zookeeper/ZooKeeperHaServices.js';
+export type {
+  GuardedCommitResult,
+  GuardedOperation,
+  ZooKeeperLeaderGuardedStore,
+  ZooKeeperNode,
+} from './zookeeper/ZooKeeperLeaderGuardedStore.js';

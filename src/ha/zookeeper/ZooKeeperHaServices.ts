@@ -3,9 +3,11 @@
 import { getDefaultLogger, type Logger } from '../../rpc/logger.js';
 import { AbstractHaServices } from '../AbstractHaServices.js';
 import type { LeaderElectionDriverFactory, LeaderRetrievalDriverFactory } from '../drivers.js';
+import type { LeaderElection } from '../LeaderElection.js';
 import { ZooKeeperPaths } from './paths.js';
 import { ZooKeeperConnection } from './ZooKeeperConnection.js';
 import { ZooKeeperLeaderElectionDriver } from './ZooKeeperLeaderElectionDriver.js';
+import { ZooKeeperLeaderGuardedStore } from './ZooKeeperLeaderGuardedStore.js';
 import { ZooKeeperLeaderRetrievalDriver } from './ZooKeeperLeaderRetrievalDriver.js';
 
 /** ZooKeeper settings; durations in milliseconds. */
@@ -35,6 +37,11 @@ export const ZOOKEEPER_HA_DEFAULTS = {
 
 /** Leader election and retrieval through one ZooKeeper session per instance (i.e. per process, usually). */
 export class ZooKeeperHaServices extends AbstractHaServices {
+  /** The driver behind each election these services created (set once the election starts). */
+  private readonly driversByElection = new WeakMap<LeaderElection, DriverSlot>();
+  /** Handed from {@link createElection} to the driver factory it calls synchronously. */
+  private pendingDriverSlot: DriverSlot | null = null;
+
   private constructor(
     private readonly connection: ZooKeeperConnection,
     /** The paths of this cluster. */
@@ -65,10 +72,40 @@ export class ZooKeeperHaServices extends AbstractHaServices {
     return this.connection.getSessionTimeout();
   }
 
+  /**
+   * Reads and leader-guarded writes of nodes below this cluster's path, for state a leader keeps in ZooKeeper (job
+   * graphs, checkpoint pointers, counters): every write is a transaction that checks `election`'s latch node, so it
+   * fails once that election's leadership is gone. `election` must come from these services.
+   */
+  getLeaderGuardedStore(election: LeaderElection): ZooKeeperLeaderGuardedStore {
+    const slot = this.driversByElection.get(election);
+    if (slot === undefined) {
+      throw new TypeError('The guarding leader election was not created by these ZooKeeper HA services.');
+    }
+    return new ZooKeeperLeaderGuardedStore(this.connection, this.paths.clusterPath, () => slot.driver);
+  }
+
+  protected override createElection(componentId: string): LeaderElection {
+    const slot: DriverSlot = { driver: undefined };
+    this.pendingDriverSlot = slot;
+    try {
+      const election = super.createElection(componentId);
+      this.driversByElection.set(election, slot);
+      return election;
+    } finally {
+      this.pendingDriverSlot = null;
+    }
+  }
+
   protected electionDriverFactory(componentId: string): LeaderElectionDriverFactory {
     const paths = this.paths.component(componentId);
     const logger = this.logger.child({ component: componentId });
-    return (listener) => new ZooKeeperLeaderElectionDriver(this.connection, paths, listener, logger);
+    const slot = this.pendingDriverSlot;
+    return (listener) => {
+      const driver = new ZooKeeperLeaderElectionDriver(this.connection, paths, listener, logger);
+      if (slot !== null) slot.driver = driver;
+      return driver;
+    };
   }
 
   protected retrievalDriverFactory(componentId: string): LeaderRetrievalDriverFactory {
@@ -85,4 +122,8 @@ export class ZooKeeperHaServices extends AbstractHaServices {
     }
     await this.connection.close();
   }
+}
+
+interface DriverSlot {
+  driver: ZooKeeperLeaderElectionDriver | undefined;
 }

@@ -64,6 +64,17 @@ export class ZooKeeperLeaderElectionDriver implements LeaderElectionDriver {
     return !this.closed && this.leaderSessionId !== null && this.connection.isConnected();
   }
 
+  /**
+   * The path of this contender's latch node while it holds the leadership in the current ZooKeeper session, else
+   * `null`. Writes made on behalf of the leader check this node in the same transaction: once the node is gone (the
+   * session expired, the node was deleted) such a write fails, whatever this process still believes.
+   */
+  leaderLatchPath(): string | null {
+    const latch = this.latch;
+    if (!this.hasLeadership() || latch === null || latch.session !== this.connection.session) return null;
+    return latch.path;
+  }
+
   publishLeaderInformation(info: LeaderInformation): Promise<boolean> {
     return this.queue.submit(async () => {
       const latch = this.latch;

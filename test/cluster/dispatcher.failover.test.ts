@@ -1,0 +1,139 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DispatcherGateway } from '../../src/cluster/gateways.js';
+import { createMemoryClusterHaStores } from '../../src/cluster/ha/memoryStores.js';
+import { type JobManagerHandle, startJobManager } from '../../src/cluster/jobmanager/startJobManager.js';
+import { verifyExactlyOnce } from '../../src/cluster/task/builtins.js';
+import { startTaskManager, type TaskManagerHandle } from '../../src/cluster/taskexecutor/startTaskManager.js';
+import type { JobGraph } from '../../src/cluster/types.js';
+import { EmbeddedHaServices, EmbeddedLeaderRegistry } from '../../src/ha/index.js';
+import { HeartbeatServices } from '../../src/heartbeat/index.js';
+import { FencingTokenException, type RpcService, RpcSystem } from '../../src/index.js';
+
+const REGISTRATION = {
+  initialRegistrationTimeout: 100,
+  maxRegistrationTimeout: 1_000,
+  errorDelay: 100,
+  refusedRegistrationDelay: 100,
+};
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+async function remoteService(): Promise<RpcService> {
+  const service = await RpcSystem.load().remoteServiceBuilder({ askTimeout: 2_000 }, '127.0.0.1', '0').createAndStart();
+  cleanups.push(() => service.closeAsync());
+  return service;
+}
+
+async function waitUntil<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('Dispatcher failover', () => {
+  it('a standby JobManager recovers a running job from the HA stores when the leading one dies', async () => {
+    const registry = new EmbeddedLeaderRegistry();
+    const stores = createMemoryClusterHaStores();
+    cleanups.push(() => stores.close());
+    const heartbeat = new HeartbeatServices(100, 500);
+    const output = await mkdtemp(join(tmpdir(), 'flink-rpc-dispatcher-failover-'));
+    cleanups.push(() => rm(output, { recursive: true, force: true }));
+
+    const jobManager = async (): Promise<{ handle: JobManagerHandle; rpc: RpcService; ha: EmbeddedHaServices }> => {
+      const rpc = await remoteService();
+      const ha = new EmbeddedHaServices({ registry });
+      cleanups.push(() => ha.close());
+      const handle = await startJobManager({
+        rpcService: rpc,
+        haServices: ha,
+        stores,
+        heartbeat,
+        registration: REGISTRATION,
+        rpcTimeout: 2_000,
+      });
+      cleanups.push(() => handle.close());
+      return { handle, rpc, ha };
+    };
+    const first = await jobManager();
+    const second = await jobManager();
+
+    const taskManagerRpc = await remoteService();
+    const taskManagerHa = new EmbeddedHaServices({ registry });
+    cleanups.push(() => taskManagerHa.close());
+    const taskManagers: TaskManagerHandle[] = [];
+    for (let i = 0; i < 2; i++) {
+      const handle = await startTaskManager({
+        rpcService: taskManagerRpc,
+        haServices: taskManagerHa,
+        numberOfSlots: 1,
+        heartbeat,
+        registration: REGISTRATION,
+        taskCancellationTimeout: 2_000,
+      });
+      taskManagers.push(handle);
+      cleanups.push(() => handle.close());
+    }
+
+    const leading = await waitUntil(
+      async () => (first.handle.dispatcherService.getCurrentLeader() !== undefined ? first : undefined),
+      'the first JobManager to lead',
+    );
+    const standby = second;
+    expect(standby.handle.dispatcherService.getCurrentLeader()).toBeUndefined();
+
+    const records = 1_000;
+    const job: JobGraph = {
+      jobId: 'failover-job',
+      name: 'survives its JobManager',
+      vertices: [
+        {
+          id: 'source',
+          parallelism: 2,
+          operator: 'generator',
+          config: { records, output, recordsPerStep: 10, stepDelayMs: 20 },
+        },
+      ],
+      checkpointing: { interval: 100 },
+      restartStrategy: { type: 'fixed-delay', attempts: 5, delay: 50 },
+    };
+    const oldDispatcher = await leading.handle.getDispatcherGateway(5_000);
+    const oldToken = oldDispatcher.getFencingToken();
+    await oldDispatcher.submitJob(job, 5_000);
+    await waitUntil(
+      async () => (await oldDispatcher.requestCheckpointStats('failover-job')).counts.completed >= 2,
+      'two completed checkpoints',
+    );
+
+    // The leading JobManager process dies: its RpcService goes away, and with it its leadership.
+    await leading.rpc.closeAsync();
+    await leading.ha.close();
+
+    const recovered = await waitUntil(async () => standby.handle.dispatcherService.getCurrentLeader(), 'a new leader');
+    expect(recovered.getFencingToken()).not.toBe(oldToken);
+    const newDispatcher = await waitUntil(async () => {
+      const gateway = await standby.handle.getDispatcherGateway(1_000);
+      return gateway.getFencingToken() !== oldToken ? gateway : undefined;
+    }, 'the new Dispatcher gateway');
+    const result = await newDispatcher.requestJobResult('failover-job', 30_000);
+    expect(result.status).toBe('FINISHED');
+    const stats = await newDispatcher.requestCheckpointStats('failover-job');
+    expect(stats.counts.restored).toBeGreaterThanOrEqual(1);
+    const report = await verifyExactlyOnce(output, { records });
+    expect(report.ok, report.summary).toBe(true);
+
+    // A call carrying the old leader's token is refused by the new leader.
+    const stale = await standby.rpc.connect(recovered.getAddress(), oldToken, DispatcherGateway);
+    await expect(stale.listJobs()).rejects.toBeInstanceOf(FencingTokenException);
+  }, 45_000);
+});

@@ -1,0 +1,303 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MiniCluster, type MiniClusterOptions } from '../../src/cluster/minicluster/MiniCluster.js';
+import { verifyExactlyOnce } from '../../src/cluster/task/builtins.js';
+import type { JobGraph } from '../../src/cluster/types.js';
+
+/** Short heartbeats and registration delays keep failure detection (and the tests) fast. */
+const FAST: MiniClusterOptions['configuration'] = {
+  heartbeatInterval: 100,
+  heartbeatTimeout: 500,
+  slotRequestTimeout: 10_000,
+  rpcTimeout: 2_000,
+  registration: {
+    initialRegistrationTimeout: 100,
+    maxRegistrationTimeout: 1_000,
+    errorDelay: 100,
+    refusedRegistrationDelay: 100,
+  },
+  taskCancellationTimeout: 2_000,
+};
+
+const clusters: MiniCluster[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(clusters.splice(0).map((cluster) => cluster.close()));
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function startCluster(options: MiniClusterOptions): Promise<MiniCluster> {
+  const cluster = new MiniCluster({ ...options, configuration: { ...FAST, ...options.configuration } });
+  clusters.push(cluster);
+  await cluster.start();
+  return cluster;
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'flink-rpc-minicluster-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function waitUntil<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function generatorJob(
+  output: string,
+  options: {
+    records: number;
+    parallelism: number;
+    interval?: number;
+    stepDelayMs?: number;
+    jobId?: string;
+    extra?: Record<string, unknown>;
+  },
+): JobGraph {
+  return {
+    ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
+    name: 'exactly-once generator',
+    vertices: [
+      {
+        id: 'source',
+        name: 'Generator',
+        parallelism: options.parallelism,
+        operator: 'generator',
+        config: {
+          records: options.records,
+          output,
+          recordsPerStep: 10,
+          stepDelayMs: options.stepDelayMs ?? 5,
+          ...options.extra,
+        },
+      },
+    ],
+    checkpointing: { interval: options.interval ?? 100 },
+  };
+}
+
+function stallJob(parallelism: number, jobId?: string): JobGraph {
+  return {
+    ...(jobId === undefined ? {} : { jobId }),
+    name: 'stall',
+    vertices: [{ id: 'stall', parallelism, operator: 'stall' }],
+  };
+}
+
+describe('MiniCluster', () => {
+  it('runs a job to FINISHED with every record committed exactly once', async () => {
+    const cluster = await startCluster({ taskManagers: 2, slotsPerTaskManager: 2 });
+    const output = await tempDir();
+    const result = await cluster.executeJobBlocking(generatorJob(output, { records: 500, parallelism: 3 }));
+    expect(result.status).toBe('FINISHED');
+    const report = await verifyExactlyOnce(output, { records: 500 });
+    expect(report.summary).toBe(report.ok ? report.summary : 'exactly once');
+    expect(report.ok).toBe(true);
+    expect(report.committed).toBe(500);
+  });
+
+  it('completes checkpoints at the configured interval', async () => {
+    const cluster = await startCluster({ taskManagers: 1, slotsPerTaskManager: 2 });
+    const output = await tempDir();
+    const interval = 150;
+    const jobId = await cluster.submitJob(
+      generatorJob(output, { records: 400, parallelism: 2, interval, stepDelayMs: 20 }),
+    );
+    const result = await cluster.requestJobResult(jobId);
+    expect(result.status).toBe('FINISHED');
+    const dispatcher = await cluster.getDispatcherGateway();
+    const stats = await dispatcher.requestCheckpointStats(jobId);
+    expect(stats.counts.completed).toBeGreaterThanOrEqual(3);
+    const completed = stats.history.filter((entry) => entry.status === 'COMPLETED').map((e) => e.trigger_timestamp);
+    completed.sort((a, b) => a - b);
+    for (let i = 1; i < completed.length; i++) {
+      // Timers never fire early; a little slack for the clock granularity.
+      expect((completed[i] as number) - (completed[i - 1] as number)).toBeGreaterThanOrEqual(interval - 5);
+    }
+    expect(stats.latest.completed?.num_acknowledged_subtasks).toBe(2);
+    expect((await verifyExactlyOnce(output, { records: 400 })).ok).toBe(true);
+  });
+
+  it('cancels a job: CANCELED, and every slot is free again', async () => {
+    const cluster = await startCluster({ taskManagers: 2, slotsPerTaskManager: 2 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    const jobId = await cluster.submitJob(stallJob(3));
+    await waitUntil(
+      async () => (await dispatcher.requestJob(jobId))['status-counts'].RUNNING === 3,
+      'all tasks running',
+    );
+    const inUse = await dispatcher.requestClusterOverview();
+    expect(inUse['slots-available']).toBe(1);
+    await dispatcher.cancelJob(jobId);
+    const result = await cluster.requestJobResult(jobId);
+    expect(result.status).toBe('CANCELED');
+    await waitUntil(async () => {
+      const overview = await dispatcher.requestClusterOverview();
+      return overview['slots-available'] === 4 && overview['slots-total'] === 4;
+    }, 'every slot free');
+    const details = await dispatcher.requestJob(jobId);
+    expect(details.state).toBe('CANCELED');
+    expect(details['status-counts'].CANCELED).toBe(3);
+    const overview = await dispatcher.requestClusterOverview();
+    expect(overview['jobs-cancelled']).toBe(1);
+  });
+
+  it('refuses each invalid job graph with a message naming its problem', async () => {
+    const cluster = await startCluster({ taskManagers: 1 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    const refusal = async (graph: unknown) => {
+      try {
+        await dispatcher.submitJob(graph as JobGraph, 5_000);
+      } catch (error) {
+        expect((error as Error).name).toBe('JobSubmissionException');
+        return (error as Error).message;
+      }
+      throw new Error('The graph was accepted.');
+    };
+    const vertex = { id: 'a', parallelism: 1, operator: 'noop' };
+    const unknownOperator = await refusal({ name: 'x', vertices: [{ ...vertex, operator: 'no-such-operator' }] });
+    expect(unknownOperator).toMatch(/no-such-operator/);
+    const zeroParallelism = await refusal({ name: 'x', vertices: [{ ...vertex, parallelism: 0 }] });
+    expect(zeroParallelism).toMatch(/parallelism/i);
+    const cycle = await refusal({
+      name: 'x',
+      vertices: [
+        { ...vertex, id: 'a', inputs: ['b'] },
+        { ...vertex, id: 'b', inputs: ['a'] },
+      ],
+    });
+    expect(cycle).toMatch(/cycle/i);
+    const duplicate = await refusal({ name: 'x', vertices: [vertex, { ...vertex }] });
+    expect(duplicate).toMatch(/duplicate/i);
+    const messages = new Set([unknownOperator, zeroParallelism, cycle, duplicate]);
+    expect(messages.size).toBe(4);
+    expect(await dispatcher.listJobs()).toEqual([]);
+  });
+
+  it('refuses a job id that is running or finished with DuplicateJobSubmissionException', async () => {
+    const cluster = await startCluster({ taskManagers: 1, slotsPerTaskManager: 2 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    await cluster.submitJob(stallJob(1, 'job-dup'));
+    await expect(cluster.submitJob(stallJob(1, 'job-dup'))).rejects.toMatchObject({
+      name: 'DuplicateJobSubmissionException',
+      message: 'Job has already been submitted: job-dup',
+    });
+    await dispatcher.cancelJob('job-dup');
+    expect((await cluster.requestJobResult('job-dup')).status).toBe('CANCELED');
+    await expect(cluster.submitJob(stallJob(1, 'job-dup'))).rejects.toMatchObject({
+      name: 'DuplicateJobSubmissionException',
+    });
+  });
+
+  it('fails a job with NoResourceAvailableException when its slots do not come within slot.request.timeout', async () => {
+    const cluster = await startCluster({
+      taskManagers: 1,
+      slotsPerTaskManager: 1,
+      configuration: { slotRequestTimeout: 400 },
+    });
+    const started = Date.now();
+    const result = await cluster.executeJobBlocking({ ...stallJob(2), restartStrategy: { type: 'none' } });
+    expect(result.status).toBe('FAILED');
+    expect(result.failureCause?.name).toBe('NoResourceAvailableException');
+    expect(result.failureCause?.message).toBe('Could not acquire the minimum required resources.');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    const dispatcher = await cluster.getDispatcherGateway();
+    await waitUntil(async () => (await dispatcher.requestClusterOverview())['slots-available'] === 1, 'slot freed');
+  });
+
+  it('restarts a throwing operator as the restart strategy allows, then fails with the root cause', async () => {
+    const cluster = await startCluster({ taskManagers: 1, slotsPerTaskManager: 2 });
+    const jobId = await cluster.submitJob({
+      name: 'always failing',
+      vertices: [
+        { id: 'ok', parallelism: 1, operator: 'stall' },
+        { id: 'bad', parallelism: 1, operator: 'fail', config: { afterSteps: 2, message: 'boom: the operator threw' } },
+      ],
+      restartStrategy: { type: 'fixed-delay', attempts: 2, delay: 50 },
+    });
+    const result = await cluster.requestJobResult(jobId);
+    expect(result.status).toBe('FAILED');
+    expect(result.failureCause?.message).toBe('boom: the operator threw');
+    const dispatcher = await cluster.getDispatcherGateway();
+    const details = await dispatcher.requestJob(jobId);
+    expect(details.numRestarts).toBe(2);
+    const bad = details.vertices.find((vertex) => vertex.id === 'bad');
+    expect(bad?.subtasks[0]?.attempt).toBe(2);
+    const exceptions = await dispatcher.requestJobExceptions(jobId);
+    expect(exceptions['root-exception']).toContain('boom: the operator threw');
+    expect(exceptions.exceptionHistory.entries).toHaveLength(3);
+    expect(exceptions.exceptionHistory.entries[0]?.taskName).toBe('bad (1/1)');
+  });
+
+  it('restarts from the latest checkpoint on the remaining slots when a TaskManager is terminated mid-job, exactly once', async () => {
+    const cluster = await startCluster({ taskManagers: 3, slotsPerTaskManager: 1 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    const output = await tempDir();
+    const records = 2_000;
+    const jobId = await cluster.submitJob({
+      ...generatorJob(output, { records, parallelism: 2, interval: 100, stepDelayMs: 20 }),
+      restartStrategy: { type: 'fixed-delay', attempts: 3, delay: 50 },
+    });
+    await waitUntil(async () => (await dispatcher.requestCheckpointStats(jobId)).counts.completed >= 2, 'checkpoints');
+    const details = await dispatcher.requestJob(jobId);
+    const victim = details.vertices[0]?.subtasks[0]?.['taskmanager-id'];
+    const index = cluster.getTaskManagers().findIndex((handle) => handle.resourceId === victim);
+    expect(index).toBeGreaterThanOrEqual(0);
+    await cluster.terminateTaskManager(index);
+    const result = await cluster.requestJobResult(jobId);
+    expect(result.status).toBe('FINISHED');
+    const finalDetails = await dispatcher.requestJob(jobId);
+    expect(finalDetails.numRestarts).toBeGreaterThanOrEqual(1);
+    const stats = await dispatcher.requestCheckpointStats(jobId);
+    expect(stats.counts.restored).toBeGreaterThanOrEqual(1);
+    const report = await verifyExactlyOnce(output, { records });
+    expect(report.ok, report.summary).toBe(true);
+    for (const subtask of finalDetails.vertices[0]?.subtasks ?? []) expect(subtask['taskmanager-id']).not.toBe(victim);
+  });
+
+  it('registers TaskExecutors and JobMasters again at a ResourceManager that regained leadership under a new id', async () => {
+    const cluster = await startCluster({ taskManagers: 2, slotsPerTaskManager: 1 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    const rmService = cluster.getJobManager().resourceManagerService;
+    const first = await waitUntil(async () => rmService.getCurrentLeader(), 'a ResourceManager leader');
+    const firstId = first.getFencingToken();
+    const jobId = await cluster.submitJob(stallJob(1));
+    await waitUntil(async () => (await dispatcher.requestJob(jobId))['status-counts'].RUNNING === 1, 'task running');
+
+    cluster.getHaServices().registry.revokeLeadership('resource_manager');
+    const second = await waitUntil(async () => {
+      const leader = rmService.getCurrentLeader();
+      return leader !== undefined && leader.getFencingToken() !== firstId ? leader : undefined;
+    }, 'a new ResourceManager leadership');
+    expect(second.getFencingToken()).not.toBe(firstId);
+    // Both TaskExecutors registered again, and the running job's slot is known to the new leader.
+    await waitUntil(async () => {
+      const overview = await dispatcher.requestClusterOverview();
+      return overview.taskmanagers === 2 && overview['slots-available'] === 1;
+    }, 'TaskExecutors registered again');
+    // The running job's JobMaster registered again at the new leader.
+    await waitUntil(
+      async () => second.getRegisteredJobMasters().some((registration) => registration.jobId === jobId),
+      'the JobMaster registered again',
+    );
+    // A second job gets the remaining slot through the new ResourceManager; cancelling frees both slots there.
+    const secondJob = await cluster.submitJob(stallJob(1));
+    await waitUntil(
+      async () => (await dispatcher.requestJob(secondJob))['status-counts'].RUNNING === 1,
+      'second job running',
+    );
+    await dispatcher.cancelJob(jobId);
+    await dispatcher.cancelJob(secondJob);
+    expect((await cluster.requestJobResult(jobId)).status).toBe('CANCELED');
+    await waitUntil(async () => (await dispatcher.requestClusterOverview())['slots-available'] === 2, 'slots free');
+  });
+});
