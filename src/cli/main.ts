@@ -19,7 +19,7 @@ export async function runCli(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   let exitCode = EXIT_OK;
-  const program = buildProgram(io, signal, (code) => {
+  const program = buildProgram(argv, io, signal, (code) => {
     exitCode = code;
   });
   try {
@@ -30,7 +30,12 @@ export async function runCli(
   }
 }
 
-function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code: number) => void): Command {
+function buildProgram(
+  argv: readonly string[],
+  io: CliIo,
+  signal: AbortSignal,
+  setExitCode: (code: number) => void,
+): Command {
   const program = new Command('flink-rpc')
     .description("Run and operate a small Flink cluster built on flink-rpc (Flink's CLI, REST API and dashboard).")
     .showHelpAfterError('(add --help for usage)')
@@ -108,57 +113,82 @@ function buildProgram(io: CliIo, signal: AbortSignal, setExitCode: (code: number
       setExitCode(await cancelJob(client(options), jobId, io));
     });
 
-  addProcessCommands(program, io, signal, setExitCode);
+  addProcessCommands(program, argv, io, signal, setExitCode);
   return program;
 }
 
 /** The commands that start processes (imported lazily: the client commands stay quick to start). */
 function addProcessCommands(
   program: Command,
+  argv: readonly string[],
   io: CliIo,
   signal: AbortSignal,
   setExitCode: (code: number) => void,
 ): void {
   const load = () => import('./commands/processes.js');
-  const configOptions = (command: Command): Command =>
-    command
-      .option('-c, --config <file>', 'a Flink-style configuration file (YAML: key: value)')
-      .option(
-        '-D, --define <key=value...>',
-        "a configuration value with Flink's key names (repeatable)",
-        collectDefine,
-        {},
-      )
-      .exitOverride();
+  const flinkFlags = (examples: string) => `
+Configuration (Flink's key names, e.g. jobmanager.rpc.address, jobmanager.rpc.port, high-availability.type,
+high-availability.zookeeper.quorum, heartbeat.interval, heartbeat.timeout, rest.port, web.refresh-interval):
+  -c, --config <file>       a configuration file (YAML: key: value); or --configDir <dir> / $FLINK_CONF_DIR
+  -D<key>=<value>           one configuration value (repeatable)
+  --<key> <value>           the same, e.g. --heartbeat.timeout 5000
 
-  configOptions(
-    program
-      .command('minicluster')
-      .description(
-        'Start a whole cluster in this process (JobManager, TaskManagers, REST API and dashboard) until Ctrl-C.',
-      )
-      .option('-t, --taskmanagers <n>', 'number of TaskManagers', positiveInteger, 2)
-      .option('-s, --slots <n>', 'task slots per TaskManager', positiveInteger, 2)
-      .option('-p, --rest-port <port>', 'REST and dashboard port (rest.port)', port, 8081)
-      .option('--rest-address <address>', 'REST bind address (rest.bind-address)', '127.0.0.1'),
-  ).action(async (options) => setExitCode(await (await load()).miniclusterCommand(options, io, signal)));
+Examples:
+${examples}`;
 
-  configOptions(
-    program
-      .command('jobmanager')
-      .description(
-        'Start a JobManager process (Dispatcher, ResourceManager, JobMasters, REST API and dashboard) until Ctrl-C.',
-      )
-      .option('-p, --rest-port <port>', 'REST and dashboard port (rest.port)', port)
-      .option('--rest-address <address>', 'REST bind address (rest.bind-address)'),
-  ).action(async (options) => setExitCode(await (await load()).jobmanagerCommand(options, io, signal)));
+  program
+    .command('jobmanager')
+    .description(
+      'Start a JobManager process (Dispatcher, ResourceManager, JobMasters, REST API and dashboard) until Ctrl-C.',
+    )
+    .usage('[options] [-D<key>=<value> ...]')
+    .option('--rest-port <port>', 'REST and dashboard port (rest.port, default 8081)')
+    .option('--rest-address <address>', 'REST bind address (rest.bind-address, default 127.0.0.1)')
+    .addHelpText(
+      'after',
+      flinkFlags(
+        '  flink-rpc jobmanager -Djobmanager.rpc.port=6123 --rest-port 8081\n  flink-rpc jobmanager -c conf/config.yaml',
+      ),
+    )
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .exitOverride()
+    .action(async (_options: unknown, command: Command) => {
+      setExitCode(await (await load()).jobmanagerCommand(rawArgs(argv, command, 'jobmanager'), io, signal));
+    });
 
-  configOptions(
-    program
-      .command('taskmanager')
-      .description("Start a TaskManager process that registers at the cluster's ResourceManager, until Ctrl-C.")
-      .option('-s, --slots <n>', 'task slots (taskmanager.numberOfTaskSlots)', positiveInteger),
-  ).action(async (options) => setExitCode(await (await load()).taskmanagerCommand(options, io, signal)));
+  program
+    .command('taskmanager')
+    .description("Start a TaskManager process that registers at the cluster's ResourceManager, until Ctrl-C.")
+    .usage('[options] [-D<key>=<value> ...]')
+    .option('--slots <n>', 'task slots (taskmanager.numberOfTaskSlots, default 1)')
+    .option('--resource-id <id>', 'the TaskManager id (taskmanager.resource-id, default a random one)')
+    .addHelpText(
+      'after',
+      flinkFlags('  flink-rpc taskmanager --slots 2 -Djobmanager.rpc.address=localhost -Djobmanager.rpc.port=6123'),
+    )
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .exitOverride()
+    .action(async (_options: unknown, command: Command) => {
+      setExitCode(await (await load()).taskmanagerCommand(rawArgs(argv, command, 'taskmanager'), io, signal));
+    });
+
+  program
+    .command('minicluster')
+    .description(
+      'Start a whole cluster in this process (JobManager, TaskManagers, REST API and dashboard) until Ctrl-C.',
+    )
+    .option('-t, --taskmanagers <n>', 'number of TaskManagers', positiveInteger, 2)
+    .option('-s, --slots <n>', 'task slots per TaskManager (taskmanager.numberOfTaskSlots)', positiveInteger)
+    .option('-p, --rest-port <port>', 'REST and dashboard port (rest.port, default 8081)', port)
+    .option('--rest-address <address>', 'REST bind address (rest.bind-address, default 127.0.0.1)')
+    .option('-c, --config <file>', 'a configuration file with Flink key names (YAML: key: value)')
+    .option('-D, --define <key=value>', "a configuration value with Flink's key names (repeatable)", collectDefine, {})
+    .exitOverride()
+    .action(async (options: MiniClusterFlags) => {
+      setExitCode(await (await load()).miniclusterCommand(options, io, signal));
+    });
 
   program
     .command('demo')
@@ -167,6 +197,21 @@ function addProcessCommands(
     )
     .exitOverride()
     .action(async () => setExitCode(await (await load()).demoCommand(io, signal)));
+}
+
+interface MiniClusterFlags {
+  taskmanagers: number;
+  slots?: number;
+  restPort?: number;
+  restAddress?: string;
+  config?: string;
+  define: Record<string, string>;
+}
+
+/** The arguments after the command name, untouched: the process commands parse Flink-style flags themselves. */
+function rawArgs(argv: readonly string[], command: Command, name: string): string[] {
+  const at = argv.indexOf(name);
+  return at < 0 ? [...command.args] : argv.slice(at + 1);
 }
 
 function positiveInteger(value: string): number {

@@ -50,7 +50,8 @@ export class FakeClusterState {
       id,
       path: `rpc://127.0.0.1:0/${id}`,
       dataPort: -1,
-      timeSinceLastHeartbeat: 0,
+      // As Flink's REST API: the time of the last heartbeat (epoch ms), despite the name.
+      timeSinceLastHeartbeat: Date.now(),
       slotsNumber: slots,
       freeSlots: slots,
       hostname: '127.0.0.1',
@@ -281,7 +282,9 @@ class FakeDispatcher extends FencedRpcEndpoint<string> implements DispatcherGate
   }
 
   async requestTaskManagers(): Promise<TaskManagerInfo[]> {
-    return this.cluster.taskManagers;
+    // The task managers heartbeat every second.
+    const lastHeartbeat = Math.floor(Date.now() / 1_000) * 1_000;
+    return this.cluster.taskManagers.map((tm) => ({ ...tm, timeSinceLastHeartbeat: lastHeartbeat }));
   }
 
   async requestTaskManager(resourceId: string): Promise<TaskManagerInfo> {

@@ -28,7 +28,7 @@ export function TaskManagerTable({ taskmanagers }) {
           <td>${tm.hostname}</td>
           <td><${SlotSquares} slots=${tm.allocatedSlots} total=${tm.slotsNumber} /></td>
           <td>${tm.freeSlots} / ${tm.slotsNumber}</td>
-          <td class=${tm.timeSinceLastHeartbeat > 10_000 ? 'warn' : ''}>${formatDuration(tm.timeSinceLastHeartbeat)} ago</td>
+          <${HeartbeatCell} lastHeartbeat=${tm.timeSinceLastHeartbeat} />
         </tr>`,
       )}
     </tbody>
@@ -46,4 +46,11 @@ function SlotSquares({ slots, total }) {
       ></span>`,
     )}
   </div>`;
+}
+
+/** Flink's `timeSinceLastHeartbeat` is, despite its name, the time of the last heartbeat (epoch milliseconds). */
+function HeartbeatCell({ lastHeartbeat }) {
+  if (!lastHeartbeat || lastHeartbeat <= 0) return html`<td class="muted">–</td>`;
+  const ago = Math.max(0, Date.now() - lastHeartbeat);
+  return html`<td class=${ago > 10_000 ? 'warn' : ''} title=${new Date(lastHeartbeat).toLocaleString()}>${formatDuration(ago)} ago</td>`;
 }
