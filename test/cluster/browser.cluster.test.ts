@@ -29,7 +29,7 @@ beforeAll(async () => {
   ]);
   restUrl = (await jobManager.waitFor(/REST API and dashboard at (http:\/\/\S+)/))[1] as string;
   for (let i = 0; i < 2; i++) {
-    const process = spawnCli(['taskmanager', '--slots', '2', ...common]);
+    const process = spawnCli(['taskmanager', '--slots', '3', ...common]);
     const id = (await process.waitFor(/TaskManager (\S+) ready/))[1] as string;
     taskManagers.set(id, process);
   }
@@ -53,7 +53,7 @@ describe('dashboard of a real cluster (JobManager and TaskManager processes, hea
     const { page } = browser;
     await page.goto(`${restUrl}/`);
     await expect.poll(() => text('[data-testid="taskmanagers-count"]'), { timeout: 15_000 }).toBe('2');
-    await expect.poll(() => text('[data-testid="slots"]')).toBe('4 / 4');
+    await expect.poll(() => text('[data-testid="slots"]')).toBe('6 / 6');
 
     const jobFile = join(dir, 'job.json');
     await writeFile(
@@ -68,6 +68,14 @@ describe('dashboard of a real cluster (JobManager and TaskManager processes, hea
             operator: 'generator',
             config: { records: 10_000_000, recordsPerStep: 10, stepDelayMs: 20, output: join(dir, 'output') },
           },
+          {
+            id: 'audit',
+            name: 'Audit',
+            parallelism: 1,
+            operator: 'noop',
+            config: { steps: 10_000_000, stepDelayMs: 50 },
+            inputs: ['generator'],
+          },
         ],
         checkpointing: { interval: 300 },
         restartStrategy: { type: 'fixed-delay', attempts: 5, delay: 200 },
@@ -81,7 +89,7 @@ describe('dashboard of a real cluster (JobManager and TaskManager processes, hea
       .poll(() => text(`tr[data-job-id="${jobId}"] .job-name`), { timeout: 10_000 })
       .toBe('exactly-once generator');
     await expect.poll(() => text(`tr[data-job-id="${jobId}"] [data-state]`), { timeout: 10_000 }).toBe('RUNNING');
-    await expect.poll(() => text('[data-testid="slots"]')).toBe('2 / 4');
+    await expect.poll(() => text('[data-testid="slots"]')).toBe('3 / 6');
   });
 
   it('the job page shows its subtasks running and checkpoints advancing', async () => {
@@ -140,7 +148,7 @@ describe('dashboard of a real cluster (JobManager and TaskManager processes, hea
     expect((await rest<{ state: string }>(`/jobs/${jobId}`)).state).toBe('CANCELED');
     await page.goto(`${restUrl}/`);
     await expect.poll(() => text('[data-testid="jobs-cancelled"]'), { timeout: 10_000 }).toBe('1');
-    await expect.poll(() => text('[data-testid="slots"]'), { timeout: 10_000 }).toBe('2 / 2');
+    await expect.poll(() => text('[data-testid="slots"]'), { timeout: 10_000 }).toBe('3 / 3');
     await browser.screenshot('cluster-overview');
     expect(browser.pageErrors).toEqual([]);
   });

@@ -33,8 +33,8 @@ export function Panel({ title, actions, children, id }) {
 }
 
 /** A big number with a label. */
-export function Stat({ label, value, detail, testid }) {
-  return html`<div class="stat">
+export function Stat({ label, value, detail, testid, small }) {
+  return html`<div class=${small ? 'stat small' : 'stat'}>
     <div class="stat-value" data-testid=${testid}>${value}</div>
     <div class="stat-label">${label}</div>
     ${detail ? html`<div class="stat-detail">${detail}</div>` : null}

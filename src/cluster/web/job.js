@@ -99,6 +99,7 @@ function CheckpointsPanel({ stats }) {
         detail=${stats.latest.completed ? `checkpoint #${stats.latest.completed.id}` : null}
       />
       <${Stat}
+        small
         label="Duration min / avg / max"
         value=${
           stats.counts.completed > 0
