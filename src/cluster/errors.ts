@@ -29,6 +29,13 @@ export class FlinkJobNotFoundException extends ClusterException {
   }
 }
 
+/** A job's result was asked for, but its JobManager stopped leading before the job finished (Flink's name). */
+export class JobNotFinishedException extends ClusterException {
+  constructor(readonly jobId: string) {
+    super(`The job (${jobId}) has not been finished.`);
+  }
+}
+
 /** Not enough slots became available within `slot.request.timeout`. */
 export class NoResourceAvailableException extends ClusterException {}
 

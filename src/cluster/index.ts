@@ -79,3 +79,29 @@ export {
   type TaskSlotState,
   TaskSlotTable,
 } from './taskexecutor/index.js';
+export { Dispatcher, type DispatcherServices, FLINK_RPC_VERSION } from './dispatcher/Dispatcher.js';
+export { DispatcherService, type DispatcherServiceOptions } from './dispatcher/DispatcherService.js';
+export {
+  type JobManagerHandle,
+  type JobManagerOptions,
+  jobMasterConfigurationOf,
+  startJobManager,
+} from './jobmanager/startJobManager.js';
+export { type ArchivedJob, emptyCheckpointStats } from './jobmaster/ArchivedJob.js';
+export {
+  CheckpointCoordinator,
+  type CheckpointCoordinatorOptions,
+  type CheckpointTask,
+  DEFAULT_CHECKPOINT_TIMEOUT,
+} from './jobmaster/CheckpointCoordinator.js';
+export { type AssignedSlot, type Execution, ExecutionGraph } from './jobmaster/ExecutionGraph.js';
+export { JobManagerRunner, type JobManagerRunnerArgs } from './jobmaster/JobManagerRunner.js';
+export {
+  DEFAULT_JOB_MASTER_CONFIGURATION,
+  JobMaster,
+  type JobMasterArgs,
+  type JobMasterConfiguration,
+  withClusterDefaults,
+} from './jobmaster/JobMaster.js';
+export { miniClusterConfigurationOf } from './minicluster/configuration.js';
+export { MiniCluster, type MiniClusterConfiguration, type MiniClusterOptions } from './minicluster/MiniCluster.js';

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherGateway } from '../../src/cluster/gateways.js';
 import { createMemoryClusterHaStores } from '../../src/cluster/ha/memoryStores.js';
 import { type JobManagerHandle, startJobManager } from '../../src/cluster/jobmanager/startJobManager.js';
+import { MiniCluster } from '../../src/cluster/minicluster/MiniCluster.js';
 import { verifyExactlyOnce } from '../../src/cluster/task/builtins.js';
 import { startTaskManager, type TaskManagerHandle } from '../../src/cluster/taskexecutor/startTaskManager.js';
 import type { JobGraph } from '../../src/cluster/types.js';
@@ -136,4 +137,50 @@ describe('Dispatcher failover', () => {
     const stale = await standby.rpc.connect(recovered.getAddress(), oldToken, DispatcherGateway);
     await expect(stale.listJobs()).rejects.toBeInstanceOf(FencingTokenException);
   }, 45_000);
+
+  it('a Dispatcher that loses leadership and regains it recovers its running job from the stores', async () => {
+    const cluster = new MiniCluster({
+      taskManagers: 2,
+      slotsPerTaskManager: 1,
+      configuration: { heartbeatInterval: 100, heartbeatTimeout: 500, registration: REGISTRATION, rpcTimeout: 2_000 },
+    });
+    cleanups.push(() => cluster.close());
+    await cluster.start();
+    const output = await mkdtemp(join(tmpdir(), 'flink-rpc-dispatcher-regain-'));
+    cleanups.push(() => rm(output, { recursive: true, force: true }));
+    const records = 1_000;
+    const jobId = await cluster.submitJob({
+      name: 'survives a leadership change',
+      vertices: [
+        {
+          id: 'source',
+          parallelism: 2,
+          operator: 'generator',
+          config: { records, output, recordsPerStep: 10, stepDelayMs: 20 },
+        },
+      ],
+      checkpointing: { interval: 100 },
+      restartStrategy: { type: 'fixed-delay', attempts: 5, delay: 50 },
+    });
+    const first = await cluster.getDispatcherGateway();
+    await waitUntil(async () => (await first.requestCheckpointStats(jobId)).counts.completed >= 2, 'checkpoints');
+    const waiting = first.requestJobResult(jobId, 30_000);
+
+    cluster.getHaServices().registry.revokeLeadership('dispatcher');
+    // The result asked of the deposed leader is not a result: the job did not finish there.
+    await expect(waiting).rejects.toMatchObject({ name: 'JobNotFinishedException' });
+    const result = await cluster.requestJobResult(jobId);
+    expect(result.status).toBe('FINISHED');
+    const dispatcher = await cluster.getDispatcherGateway();
+    expect(dispatcher.getFencingToken()).not.toBe(first.getFencingToken());
+    expect((await dispatcher.requestCheckpointStats(jobId)).counts.restored).toBe(1);
+    const report = await verifyExactlyOnce(output, { records });
+    expect(report.ok, report.summary).toBe(true);
+    // Everything of the job is cleaned up in the HA stores; only its result stays.
+    const stores = cluster.getHaStores();
+    const guard = cluster.getHaServices().getDispatcherLeaderElection();
+    expect(await stores.jobGraphStore(guard).getJobIds()).toEqual([]);
+    expect((await stores.jobResultStore(guard).getJobResult(jobId))?.status).toBe('FINISHED');
+    expect(await stores.completedCheckpointStore(jobId, 1, guard).getLatestCheckpoint()).toBeUndefined();
+  }, 30_000);
 });

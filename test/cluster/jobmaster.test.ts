@@ -75,7 +75,11 @@ interface Harness {
 async function startJobMaster(options: {
   parallelism?: number;
   checkpointInterval?: number;
+  checkpointTimeout?: number;
   restartStrategy?: RestartStrategyConfig;
+  /** HA stores shared with an earlier JobMaster of the same job. */
+  stores?: ReturnType<typeof createMemoryClusterHaStores>;
+  jobMasterId?: string;
   slotRequestTimeout?: number;
 }): Promise<Harness> {
   const service = await TestingRpcService.create({ askTimeout: 2_000 });
@@ -148,18 +152,25 @@ async function startJobMaster(options: {
       disconnectJobManager: async () => {},
     }),
   );
-  const stores = createMemoryClusterHaStores();
+  const stores = options.stores ?? createMemoryClusterHaStores();
   const guard = ha.getJobManagerLeaderElection('job-1');
   const graph: ValidatedJobGraph = {
     jobId: 'job-1',
     name: 'test job',
     vertices: [{ id: 'v', name: 'Vertex', parallelism: options.parallelism ?? 2, operator: 'noop' }],
-    ...(options.checkpointInterval === undefined ? {} : { checkpointing: { interval: options.checkpointInterval } }),
+    ...(options.checkpointInterval === undefined
+      ? {}
+      : {
+          checkpointing: {
+            interval: options.checkpointInterval,
+            ...(options.checkpointTimeout === undefined ? {} : { timeout: options.checkpointTimeout }),
+          },
+        }),
     ...(options.restartStrategy === undefined ? {} : { restartStrategy: options.restartStrategy }),
   };
   const jobMaster = new JobMaster({
     rpcService: service,
-    jobMasterId: 'jm-1',
+    jobMasterId: options.jobMasterId ?? 'jm-1',
     jobGraph: graph,
     haServices: ha,
     heartbeat: new HeartbeatServices(50, 300),
@@ -180,7 +191,7 @@ async function startJobMaster(options: {
   harness.jobMaster = jobMaster;
   harness.service = service;
   harness.stores = stores;
-  harness.gateway = await service.connect(jobMaster.getAddress(), 'jm-1', JobMasterGateway);
+  harness.gateway = await service.connect(jobMaster.getAddress(), options.jobMasterId ?? 'jm-1', JobMasterGateway);
   return harness;
 }
 
@@ -336,5 +347,120 @@ describe('JobMaster', () => {
     expect(second.restoreCheckpointId).toBeGreaterThanOrEqual(1);
     expect(second.restoreState?.inline).toBe(second.restoreCheckpointId);
     expect((await harness.gateway.requestJob()).numRestarts).toBe(1);
+  });
+});
+
+describe('CheckpointCoordinator', () => {
+  async function runningJob(
+    options: Parameters<typeof startJobMaster>[0],
+  ): Promise<{ harness: Harness; attempts: string[] }> {
+    const harness = await startJobMaster(options);
+    await registerAndOffer(harness, options.parallelism ?? 2);
+    await waitUntil(() => harness.deployed.length === (options.parallelism ?? 2), 'deployments');
+    const attempts = harness.deployed.map((d) => d.tdd.executionAttemptId);
+    for (const attemptId of attempts) {
+      await harness.gateway.updateTaskExecutionState({
+        jobId: 'job-1',
+        executionAttemptId: attemptId,
+        state: 'RUNNING',
+      });
+    }
+    return { harness, attempts };
+  }
+
+  it('aborts a checkpoint that is not acknowledged within the checkpoint timeout, and only that one', async () => {
+    const { harness, attempts } = await runningJob({ parallelism: 2, checkpointInterval: 30, checkpointTimeout: 100 });
+    // The second task never acknowledges checkpoint 1; later checkpoints are acknowledged by both.
+    harness.onTrigger.handler = (attemptId, checkpointId) => {
+      if (checkpointId === 1 && attemptId === attempts[1]) return;
+      harness.gateway.acknowledgeCheckpoint('job-1', attemptId, checkpointId, { inline: checkpointId, size: 1 });
+    };
+    await waitUntil(() => harness.confirmed.some((c) => c.checkpointId === 2), 'checkpoint 2 confirmed');
+    const stats = await harness.gateway.requestCheckpointStats();
+    const first = stats.history.find((entry) => entry.id === 1);
+    expect(first?.status).toBe('FAILED');
+    expect(first?.failure_message).toBe('Checkpoint expired before completing.');
+    expect(first?.num_acknowledged_subtasks).toBe(1);
+    expect(
+      harness.aborted
+        .filter((a) => a.checkpointId === 1)
+        .map((a) => a.attemptId)
+        .sort(),
+    ).toEqual([...attempts].sort());
+    // Checkpoint 1 was never confirmed, and the job kept running.
+    expect(harness.confirmed.some((c) => c.checkpointId === 1)).toBe(false);
+    expect(await harness.gateway.requestJobStatus()).toBe('RUNNING');
+  });
+
+  it('aborts the pending checkpoint when a task fails, and restores the last completed one', async () => {
+    const { harness, attempts } = await runningJob({
+      parallelism: 2,
+      checkpointInterval: 30,
+      restartStrategy: { type: 'fixed-delay', attempts: 1, delay: 10 },
+    });
+    let acknowledge = true;
+    harness.onTrigger.handler = (attemptId, checkpointId) => {
+      if (acknowledge) {
+        harness.gateway.acknowledgeCheckpoint('job-1', attemptId, checkpointId, {
+          inline: `${attemptId}@${checkpointId}`,
+          size: 1,
+        });
+      }
+    };
+    await waitUntil(() => harness.confirmed.length >= 2, 'a completed checkpoint');
+    acknowledge = false;
+    const pendingId = (
+      await waitUntil(() => {
+        const confirmedIds = new Set(harness.confirmed.map((c) => c.checkpointId));
+        return harness.triggered.find((t) => !confirmedIds.has(t.checkpointId));
+      }, 'a checkpoint left pending')
+    ).checkpointId;
+    await harness.gateway.updateTaskExecutionState({
+      jobId: 'job-1',
+      executionAttemptId: attempts[0] as string,
+      state: 'FAILED',
+      error: { name: 'Error', message: 'task lost' },
+    });
+    const stats = await harness.gateway.requestCheckpointStats();
+    const aborted = stats.history.find((entry) => entry.id === pendingId);
+    expect(aborted?.status).toBe('FAILED');
+    expect(aborted?.failure_message).toContain('task lost');
+    // The restart restores the latest completed checkpoint into the new attempts.
+    await waitUntil(() => harness.cancelled.length === 1, 'the other task cancelled');
+    await poll(async () => ((await harness.gateway.requestJobStatus()) === 'RUNNING' ? true : undefined), 'RUNNING');
+    const latest = await harness.stores.completedCheckpointStore('job-1', 1, undefined as never).getLatestCheckpoint();
+    await waitUntil(() => harness.deployed.length === 4, 'redeployments');
+    for (const { tdd } of harness.deployed.slice(2)) {
+      expect(tdd.attemptNumber).toBe(1);
+      expect(tdd.restoreCheckpointId).toBe(latest?.checkpointId);
+      expect(tdd.restoreState).toEqual(latest?.taskStates[`v/${tdd.subtaskIndex}`]);
+    }
+  });
+
+  it('takes checkpoint ids from the HA counter, so a new JobMaster of the job never reuses one', async () => {
+    const { harness } = await runningJob({ parallelism: 1, checkpointInterval: 20 });
+    harness.onTrigger.handler = (attemptId, checkpointId) =>
+      harness.gateway.acknowledgeCheckpoint('job-1', attemptId, checkpointId, { inline: checkpointId, size: 1 });
+    await waitUntil(() => harness.confirmed.length >= 2, 'two checkpoints');
+    await harness.jobMaster.closeAsync();
+    const lastId = Math.max(...harness.triggered.map((t) => t.checkpointId));
+
+    const successor = await startJobMaster({
+      parallelism: 1,
+      checkpointInterval: 20,
+      stores: harness.stores,
+      jobMasterId: 'jm-2',
+    });
+    await registerAndOffer(successor, 1);
+    await waitUntil(() => successor.deployed.length === 1, 'a deployment');
+    const tdd = successor.deployed[0]?.tdd as TaskDeploymentDescriptor;
+    expect(tdd.restoreCheckpointId).toBeGreaterThanOrEqual(2);
+    await successor.gateway.updateTaskExecutionState({
+      jobId: 'job-1',
+      executionAttemptId: tdd.executionAttemptId,
+      state: 'RUNNING',
+    });
+    await waitUntil(() => successor.triggered.length >= 1, 'a trigger');
+    expect(successor.triggered[0]?.checkpointId).toBeGreaterThan(lastId);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Configuration } from '../../src/cluster/config/index.js';
 import { MiniCluster, type MiniClusterOptions } from '../../src/cluster/minicluster/MiniCluster.js';
 import { verifyExactlyOnce } from '../../src/cluster/task/builtins.js';
 import type { JobGraph } from '../../src/cluster/types.js';
@@ -198,6 +199,19 @@ describe('MiniCluster', () => {
     });
   });
 
+  it('answers calls about unknown or malformed job ids with FlinkJobNotFoundException', async () => {
+    const cluster = await startCluster({ taskManagers: 1 });
+    const dispatcher = await cluster.getDispatcherGateway();
+    for (const jobId of ['no-such-job', '../../etc/passwd', '', 42 as unknown as string]) {
+      await expect(dispatcher.requestJob(jobId)).rejects.toMatchObject({ name: 'FlinkJobNotFoundException' });
+      await expect(dispatcher.requestJobResult(jobId, 1_000)).rejects.toMatchObject({
+        name: 'FlinkJobNotFoundException',
+      });
+      await expect(dispatcher.cancelJob(jobId)).rejects.toMatchObject({ name: 'FlinkJobNotFoundException' });
+    }
+    await expect(dispatcher.requestJob('no-such-job')).rejects.toThrow('Could not find Flink job (no-such-job)');
+  });
+
   it('fails a job with NoResourceAvailableException when its slots do not come within slot.request.timeout', async () => {
     const cluster = await startCluster({
       taskManagers: 1,
@@ -262,6 +276,39 @@ describe('MiniCluster', () => {
     const report = await verifyExactlyOnce(output, { records });
     expect(report.ok, report.summary).toBe(true);
     for (const subtask of finalDetails.vertices[0]?.subtasks ?? []) expect(subtask['taskmanager-id']).not.toBe(victim);
+  });
+
+  it('takes its settings from a Flink configuration: cluster-wide checkpointing and restart strategy', async () => {
+    const configuration = Configuration.fromObject({
+      'heartbeat.interval': '100 ms',
+      'heartbeat.timeout': '500 ms',
+      'cluster.registration.initial-timeout': '100 ms',
+      'cluster.registration.error-delay': '100 ms',
+      'cluster.registration.refused-registration-delay': '100 ms',
+      'execution.checkpointing.interval': '100 ms',
+      'restart-strategy.type': 'fixed-delay',
+      'restart-strategy.fixed-delay.attempts': 1,
+      'restart-strategy.fixed-delay.delay': '10 ms',
+    });
+    const cluster = new MiniCluster({ taskManagers: 1, slotsPerTaskManager: 2, configuration });
+    clusters.push(cluster);
+    await cluster.start();
+    const dispatcher = await cluster.getDispatcherGateway();
+    const output = await tempDir();
+    // No checkpointing in the graph: the cluster's interval applies, so the output is committed by checkpoints.
+    const { checkpointing: _none, ...graph } = generatorJob(output, { records: 300, parallelism: 2, stepDelayMs: 10 });
+    const finished = await cluster.submitJob(graph);
+    expect((await cluster.requestJobResult(finished)).status).toBe('FINISHED');
+    expect((await dispatcher.requestCheckpointStats(finished)).counts.completed).toBeGreaterThanOrEqual(1);
+    expect((await verifyExactlyOnce(output, { records: 300 })).ok).toBe(true);
+    // No restart strategy in the graph: the cluster's fixed-delay with one attempt applies.
+    const failing = await cluster.submitJob({
+      name: 'failing',
+      vertices: [{ id: 'bad', parallelism: 1, operator: 'fail', config: { message: 'fails every time' } }],
+    });
+    const result = await cluster.requestJobResult(failing);
+    expect(result.status).toBe('FAILED');
+    expect((await dispatcher.requestJob(failing)).numRestarts).toBe(1);
   });
 
   it('registers TaskExecutors and JobMasters again at a ResourceManager that regained leadership under a new id', async () => {

@@ -200,6 +200,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async requestJobResult(jobId: JobId, _timeoutMs: number): Promise<JobResult> {
+    requireKnownJobIdShape(jobId);
     const archived = this.services.archive.get(jobId);
     if (archived !== undefined) return archived.result;
     const runner = this.runners.get(jobId);
@@ -210,6 +211,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async cancelJob(jobId: JobId): Promise<void> {
+    requireKnownJobIdShape(jobId);
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       await runner.cancel();
@@ -220,6 +222,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async triggerCheckpoint(jobId: JobId, timeoutMs: number): Promise<number> {
+    requireKnownJobIdShape(jobId);
     return this.jobMaster(jobId).triggerCheckpoint(timeoutMs);
   }
 
@@ -237,6 +240,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async requestJobStatus(jobId: JobId): Promise<JobStatus> {
+    requireKnownJobIdShape(jobId);
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       const gateway = runner.getJobMasterGateway();
@@ -250,6 +254,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async requestJob(jobId: JobId): Promise<JobDetails> {
+    requireKnownJobIdShape(jobId);
     const runner = this.runners.get(jobId);
     if (runner !== undefined) return this.detailsOf(runner);
     const archived = this.services.archive.get(jobId);
@@ -258,6 +263,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async requestCheckpointStats(jobId: JobId): Promise<CheckpointStats> {
+    requireKnownJobIdShape(jobId);
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       const gateway = runner.getJobMasterGateway();
@@ -269,6 +275,7 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async requestJobExceptions(jobId: JobId): Promise<JobExceptions> {
+    requireKnownJobIdShape(jobId);
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       const gateway = runner.getJobMasterGateway();
@@ -342,6 +349,16 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
       }
     }
     return initializingJobDetails(runner.jobGraph, runner.startTime);
+  }
+}
+
+/**
+ * Job ids from the network become store keys and paths: anything that is not a plain id names no job (and never
+ * reaches a store).
+ */
+function requireKnownJobIdShape(jobId: unknown): asserts jobId is JobId {
+  if (typeof jobId !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(jobId) || jobId === '.' || jobId === '..') {
+    throw new FlinkJobNotFoundException(typeof jobId === 'string' ? jobId.slice(0, 255) : String(jobId));
   }
 }
 

@@ -15,6 +15,7 @@ import type { RetryingRegistrationOptions } from '../registration/RetryingRegist
 import type { ResourceManagerOptions } from '../resourcemanager/ResourceManager.js';
 import { ResourceManagerService } from '../resourcemanager/ResourceManagerService.js';
 import { builtinOperators } from '../task/builtins.js';
+import type { RestartStrategyConfig } from '../types.js';
 
 export interface JobManagerOptions {
   readonly rpcService: RpcService;
@@ -31,6 +32,10 @@ export interface JobManagerOptions {
   readonly checkpointStorageDir?: string;
   /** `state.checkpoints.num-retained` (Flink: 1). */
   readonly maxRetainedCheckpoints?: number;
+  /** Checkpointing for jobs that set none (`execution.checkpointing.interval` / `.timeout`). */
+  readonly defaultCheckpointing?: { readonly interval?: number; readonly timeout?: number };
+  /** Restart strategy for jobs that set none (`restart-strategy.*`). */
+  readonly defaultRestartStrategy?: RestartStrategyConfig;
   /** ResourceManager options beyond the heartbeat services. */
   readonly resourceManager?: Omit<ResourceManagerOptions, 'heartbeat'>;
   /** Operator names accepted at submission (default: the built-ins). */
@@ -58,6 +63,8 @@ export function jobMasterConfigurationOf(
     registration: options.registration ?? defaults.registration,
     maxRetainedCheckpoints: options.maxRetainedCheckpoints ?? defaults.maxRetainedCheckpoints,
     ...(options.checkpointStorageDir === undefined ? {} : { checkpointStorageDir: options.checkpointStorageDir }),
+    ...(options.defaultCheckpointing === undefined ? {} : { defaultCheckpointing: options.defaultCheckpointing }),
+    ...(options.defaultRestartStrategy === undefined ? {} : { defaultRestartStrategy: options.defaultRestartStrategy }),
   };
 }
 

@@ -74,8 +74,8 @@ export class CheckpointCoordinator {
   private shutDown = false;
   private readonly history: CheckpointStatsEntry[] = [];
   private readonly counts = { restored: 0, total: 0, in_progress: 0, completed: 0, failed: 0 };
-  private readonly durations: number[] = [];
-  private readonly sizes: number[] = [];
+  private readonly durations = new RunningSummary();
+  private readonly sizes = new RunningSummary();
   private latestCompletedEntry: CheckpointStatsEntry | null = null;
   private latestFailedEntry: CheckpointStatsEntry | null = null;
   private latestRestored: { id: number; restore_timestamp: number } | null = null;
@@ -278,7 +278,7 @@ export class CheckpointCoordinator {
     if (pending !== undefined) history.unshift(this.entry(pending, 'IN_PROGRESS'));
     return {
       counts: { ...this.counts },
-      summary: { end_to_end_duration: summarize(this.durations), state_size: summarize(this.sizes) },
+      summary: { end_to_end_duration: this.durations.toJson(), state_size: this.sizes.toJson() },
       latest: {
         completed: this.latestCompletedEntry,
         failed: this.latestFailedEntry,
@@ -328,8 +328,8 @@ export class CheckpointCoordinator {
     this.counts.in_progress -= 1;
     this.counts.completed += 1;
     const entry = this.entry(pending, 'COMPLETED');
-    this.durations.push(entry.end_to_end_duration);
-    this.sizes.push(entry.state_size);
+    this.durations.add(entry.end_to_end_duration);
+    this.sizes.add(entry.state_size);
     this.latestCompletedEntry = entry;
     this.pushHistory(entry);
     this.options.logger.debug(
@@ -387,11 +387,23 @@ export class CheckpointCoordinator {
   }
 }
 
-function summarize(values: readonly number[]): { min: number; max: number; avg: number } {
-  if (values.length === 0) return { min: 0, max: 0, avg: 0 };
-  let sum = 0;
-  for (const value of values) sum += value;
-  return { min: Math.min(...values), max: Math.max(...values), avg: Math.round(sum / values.length) };
+/** Min, max and average of the completed checkpoints, without keeping every value. */
+class RunningSummary {
+  private count = 0;
+  private sum = 0;
+  private min = 0;
+  private max = 0;
+
+  add(value: number): void {
+    this.min = this.count === 0 ? value : Math.min(this.min, value);
+    this.max = this.count === 0 ? value : Math.max(this.max, value);
+    this.count += 1;
+    this.sum += value;
+  }
+
+  toJson(): { min: number; max: number; avg: number } {
+    return { min: this.min, max: this.max, avg: this.count === 0 ? 0 : Math.round(this.sum / this.count) };
+  }
 }
 
 function describe(error: unknown): string {

@@ -8,12 +8,13 @@
 import type { HighAvailabilityServices, LeaderContender, LeaderElection } from '../../ha/index.js';
 import type { HeartbeatServices } from '../../heartbeat/index.js';
 import type { Logger, RpcService } from '../../index.js';
+import { JobNotFinishedException } from '../errors.js';
 import { JobMasterGateway } from '../gateways.js';
 import type { ClusterHaStores } from '../ha/stores.js';
 import { createRestartStrategy } from '../restart/restartStrategies.js';
 import type { JobId, ValidatedJobGraph } from '../types.js';
 import type { ArchivedJob } from './ArchivedJob.js';
-import { JobMaster, type JobMasterConfiguration } from './JobMaster.js';
+import { JobMaster, type JobMasterConfiguration, withClusterDefaults } from './JobMaster.js';
 
 export interface JobManagerRunnerArgs {
   readonly rpcService: RpcService;
@@ -29,9 +30,13 @@ export interface JobManagerRunnerArgs {
 
 export class JobManagerRunner implements LeaderContender {
   readonly jobId: JobId;
-  /** Settles once the job reached a globally terminal state (never if the runner is closed before). */
+  /**
+   * Settles once the job reached a globally terminal state; rejects with {@link JobNotFinishedException} if the
+   * runner is closed before (the job is left to the next leader).
+   */
   readonly result: Promise<ArchivedJob>;
   private resolveResult!: (archive: ArchivedJob) => void;
+  private rejectResult!: (error: Error) => void;
   private readonly election: LeaderElection;
   private readonly logger: Logger;
   private jobMaster: JobMaster | undefined;
@@ -43,9 +48,12 @@ export class JobManagerRunner implements LeaderContender {
   constructor(private readonly args: JobManagerRunnerArgs) {
     this.jobId = args.jobGraph.jobId;
     this.logger = args.logger.child({ component: 'JobManagerRunner', jobId: this.jobId });
-    this.result = new Promise((resolve) => {
+    this.result = new Promise((resolve, reject) => {
       this.resolveResult = resolve;
+      this.rejectResult = reject;
     });
+    // Whoever waits for the result handles the rejection; nobody waiting is fine too.
+    this.result.catch(() => {});
     this.election = args.haServices.getJobManagerLeaderElection(this.jobId);
   }
 
@@ -80,7 +88,8 @@ export class JobManagerRunner implements LeaderContender {
 
   grantLeadership(sessionId: string): void {
     if (this.closed || this.finished) return;
-    const { jobGraph, stores, configuration } = this.args;
+    const { stores, configuration } = this.args;
+    const jobGraph = withClusterDefaults(this.args.jobGraph, configuration);
     const checkpointingEnabled = (jobGraph.checkpointing?.interval ?? 0) > 0;
     const jobMaster = new JobMaster({
       rpcService: this.args.rpcService,
@@ -138,5 +147,6 @@ export class JobManagerRunner implements LeaderContender {
     this.jobMaster = undefined;
     if (jobMaster !== undefined) this.stopJobMaster(jobMaster);
     await Promise.all([...this.stopping]);
+    if (!this.finished) this.rejectResult(new JobNotFinishedException(this.jobId));
   }
 }

@@ -43,6 +43,7 @@ import type {
   RegistrationResponse,
   ResourceId,
   ResourceManagerId,
+  RestartStrategyConfig,
   SerializedError,
   SlotOffer,
   TaskDeploymentDescriptor,
@@ -69,6 +70,36 @@ export interface JobMasterConfiguration {
   readonly checkpointStorageDir?: string;
   /** `state.checkpoints.num-retained` (Flink: 1). */
   readonly maxRetainedCheckpoints: number;
+  /**
+   * Cluster-wide checkpointing for jobs whose graph sets none (`execution.checkpointing.interval` / `.timeout`);
+   * a graph's own settings win, as in Flink.
+   */
+  readonly defaultCheckpointing?: { readonly interval?: number; readonly timeout?: number };
+  /** Cluster-wide restart strategy (`restart-strategy.*`) for jobs whose graph sets none. */
+  readonly defaultRestartStrategy?: RestartStrategyConfig;
+}
+
+/** The job graph with the cluster-wide defaults filled in where the graph itself sets nothing. */
+export function withClusterDefaults(
+  graph: ValidatedJobGraph,
+  configuration: JobMasterConfiguration,
+): ValidatedJobGraph {
+  const defaults = configuration.defaultCheckpointing;
+  const interval = graph.checkpointing?.interval ?? defaults?.interval;
+  const timeout = graph.checkpointing?.timeout ?? defaults?.timeout;
+  const restartStrategy = graph.restartStrategy ?? configuration.defaultRestartStrategy;
+  return {
+    ...graph,
+    ...(interval === undefined && timeout === undefined
+      ? {}
+      : {
+          checkpointing: {
+            ...(interval === undefined ? {} : { interval }),
+            ...(timeout === undefined ? {} : { timeout }),
+          },
+        }),
+    ...(restartStrategy === undefined ? {} : { restartStrategy }),
+  };
 }
 
 export const DEFAULT_JOB_MASTER_CONFIGURATION: JobMasterConfiguration = Object.freeze({
@@ -646,7 +677,10 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
         return;
       }
       case 'FAILED': {
-        const error = state.error === undefined ? new Error('The task failed.') : deserializeError(state.error);
+        const error =
+          typeof state.error?.message === 'string' && typeof state.error.name === 'string'
+            ? deserializeError(state.error)
+            : new Error('The task failed.');
         if (execution.state === 'CANCELING') {
           this.markTerminal(execution, 'CANCELED');
           return;

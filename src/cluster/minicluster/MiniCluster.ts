@@ -13,6 +13,7 @@
 import { EmbeddedHaServices } from '../../ha/index.js';
 import { HeartbeatServices } from '../../heartbeat/index.js';
 import { type Logger, type RpcService, RpcSystem } from '../../index.js';
+import { Configuration } from '../config/index.js';
 import type { DispatcherGateway } from '../gateways.js';
 import { createMemoryClusterHaStores } from '../ha/memoryStores.js';
 import type { ClusterHaStores } from '../ha/stores.js';
@@ -22,7 +23,8 @@ import {
   type RetryingRegistrationOptions,
 } from '../registration/RetryingRegistration.js';
 import { startTaskManager, type TaskManagerHandle } from '../taskexecutor/startTaskManager.js';
-import type { JobGraph, JobId, JobResult } from '../types.js';
+import type { JobGraph, JobId, JobResult, RestartStrategyConfig } from '../types.js';
+import { miniClusterConfigurationOf } from './configuration.js';
 
 /** The settings of a MiniCluster, milliseconds (Flink's option names in the comments). */
 export interface MiniClusterConfiguration {
@@ -44,6 +46,10 @@ export interface MiniClusterConfiguration {
   readonly maxRetainedCheckpoints?: number;
   /** `task.cancellation.timeout`: how long a TaskExecutor waits for a cancelled task (Flink: 180 000). */
   readonly taskCancellationTimeout?: number;
+  /** `execution.checkpointing.interval` / `.timeout` for jobs that set none. */
+  readonly defaultCheckpointing?: { readonly interval?: number; readonly timeout?: number };
+  /** `restart-strategy.*` for jobs that set none. */
+  readonly defaultRestartStrategy?: RestartStrategyConfig;
 }
 
 export interface MiniClusterOptions {
@@ -51,16 +57,31 @@ export interface MiniClusterOptions {
   readonly taskManagers?: number;
   /** Slots of every TaskManager (default 1). */
   readonly slotsPerTaskManager?: number;
-  readonly configuration?: MiniClusterConfiguration;
+  /** Typed settings, or a Flink-style configuration (mapped by {@link miniClusterConfigurationOf}). */
+  readonly configuration?: MiniClusterConfiguration | Configuration;
   /** Run on a TCP RpcService on loopback instead of an in-process one (every call serialized). */
   readonly remote?: boolean;
   readonly logger?: Logger;
 }
 
+/** Pause before asking the Dispatcher again after its leadership moved. */
+const LEADER_CHANGE_RETRY_DELAY = 50;
+
+/** The Dispatcher asked stopped leading (or stopped): a new leader will answer. */
+function isLeaderChange(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return (
+    name === 'JobNotFinishedException' ||
+    name === 'FencingTokenException' ||
+    name === 'RecipientUnreachableException' ||
+    name === 'EndpointNotStartedException'
+  );
+}
+
 /** How long cluster calls wait for the Dispatcher leader. */
 const DISPATCHER_LOOKUP_TIMEOUT = 30_000;
-/** requestJobResult is a long poll: it waits as long as the job runs. */
-const JOB_RESULT_TIMEOUT = 2 ** 31 - 1;
+/** requestJobResult is a long poll: one ask waits this long, then the next one takes over. */
+const JOB_RESULT_TIMEOUT = 3_600_000;
 
 export class MiniCluster {
   private rpcService: RpcService | undefined;
@@ -75,7 +96,10 @@ export class MiniCluster {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: MiniClusterOptions = {}) {
-    this.configuration = options.configuration ?? {};
+    this.configuration =
+      options.configuration instanceof Configuration
+        ? miniClusterConfigurationOf(options.configuration)
+        : (options.configuration ?? {});
     this.registration = { ...DEFAULT_REGISTRATION_OPTIONS, ...this.configuration.registration };
     const taskManagers = options.taskManagers ?? 1;
     const slots = options.slotsPerTaskManager ?? 1;
@@ -126,6 +150,12 @@ export class MiniCluster {
         ...(configuration.maxRetainedCheckpoints === undefined
           ? {}
           : { maxRetainedCheckpoints: configuration.maxRetainedCheckpoints }),
+        ...(configuration.defaultCheckpointing === undefined
+          ? {}
+          : { defaultCheckpointing: configuration.defaultCheckpointing }),
+        ...(configuration.defaultRestartStrategy === undefined
+          ? {}
+          : { defaultRestartStrategy: configuration.defaultRestartStrategy }),
         ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       });
       this.state = 'running';
@@ -199,10 +229,22 @@ export class MiniCluster {
     return dispatcher.submitJob(graph, this.configuration.rpcTimeout ?? 10_000);
   }
 
-  /** Waits until the job reached a globally terminal state. */
+  /**
+   * Waits until the job reached a globally terminal state, asking the Dispatcher leader again when leadership moves
+   * while waiting.
+   */
   async requestJobResult(jobId: JobId): Promise<JobResult> {
-    const dispatcher = await this.getDispatcherGateway();
-    return dispatcher.requestJobResult(jobId, JOB_RESULT_TIMEOUT);
+    for (;;) {
+      const dispatcher = await this.getDispatcherGateway();
+      try {
+        return await dispatcher.requestJobResult(jobId, JOB_RESULT_TIMEOUT);
+      } catch (error) {
+        if (this.state !== 'running') throw error;
+        if ((error as Error | undefined)?.name === 'RpcTimeoutException') continue;
+        if (!isLeaderChange(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, LEADER_CHANGE_RETRY_DELAY));
+      }
+    }
   }
 
   /** Submits the job and waits for its result (Flink's `executeJobBlocking`). */
