@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,22 @@ describe('flink-rpc CLI', () => {
     expect(stdout).toMatch(/RUNNING \| tasks: 4 RUNNING \| checkpoints: \d+ \| restarts: 0/);
     expect(stdout).toMatch(/RESTARTING .*restarts: 1/);
     expect(stdout).toMatch(/Job cli-job FINISHED after .* \(1 restarts\)/);
+    expect(code).toBe(0);
+  });
+
+  it('run counts the records committed by the generator sinks it can read', async () => {
+    const output = join(dir, 'output');
+    await mkdir(output, { recursive: true });
+    await writeFile(join(output, 'part-source-0-1.txt'), '0\n2\n4\n');
+    await writeFile(join(output, 'part-source-1-1.txt'), '1\n3\n');
+    const graph = sampleJobGraph({ jobId: 'counted' });
+    (graph.vertices as { config?: Record<string, unknown> }[])[0]!.config = { records: 100, output };
+    const file = join(dir, 'counted.json');
+    await writeFile(file, JSON.stringify(graph));
+    setTimeout(() => fixture.dispatcher.cluster.setJobState('counted', 'FINISHED'), 150);
+    const { code, stdout } = await cli(['run', file, '--interval', '50', '-m', fixture.rest.url]);
+    expect(stdout).toMatch(/records committed: 5/);
+    expect(stdout).toMatch(/Job counted FINISHED after .* \(0 restarts, 5 records committed\)/);
     expect(code).toBe(0);
   });
 

@@ -193,10 +193,27 @@ ${examples}`;
   program
     .command('demo')
     .description(
-      'Run the demo: a cluster, an exactly-once job, a TaskManager killed half-way, failover and a check of the output.',
+      'Run the demo: a JobManager and TaskManagers as processes, an exactly-once job, a TaskManager SIGKILLed ' +
+        'half-way, the failover, and a check that every record was committed exactly once.',
     )
+    .option('-t, --taskmanagers <n>', 'number of TaskManager processes', positiveInteger, 3)
+    .option('-s, --slots <n>', 'task slots per TaskManager', positiveInteger, 2)
+    .option('--records <n>', 'records the job writes', positiveInteger, 24_000)
+    .option('-p, --rest-port <port>', 'REST and dashboard port (0 picks a free one)', port, 8081)
+    .option('--keep-running', 'keep the cluster (and its dashboard) up after the job, until Ctrl-C', false)
     .exitOverride()
-    .action(async () => setExitCode(await (await load()).demoCommand(io, signal)));
+    .action(async (options: DemoFlags) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      setExitCode(await demoCommand(options, io, signal));
+    });
+}
+
+interface DemoFlags {
+  taskmanagers: number;
+  slots: number;
+  records: number;
+  restPort: number;
+  keepRunning: boolean;
 }
 
 interface MiniClusterFlags {

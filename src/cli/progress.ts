@@ -11,6 +11,8 @@ import type { CheckpointStats, ExecutionState, JobDetails } from '../cluster/typ
 export interface JobProgress {
   readonly job: JobDetails;
   readonly checkpoints?: CheckpointStats;
+  /** Records committed, when counted by the caller (from the sinks' output); else the REST metrics if any. */
+  readonly recordsCommitted?: number;
   /** Why the last poll failed (JobManager failover, restart): the view says so and keeps the last data. */
   readonly unavailable?: string;
 }
@@ -60,9 +62,9 @@ function checkpointsText(stats: CheckpointStats | undefined): string {
 /** The multi-line block shown on a terminal. */
 export function renderProgressBlock(progress: JobProgress, color: boolean): string {
   const { job, checkpoints } = progress;
+  const records = progress.recordsCommitted ?? recordsCommitted(job);
   const paint = (format: Parameters<typeof styleText>[0], text: string): string =>
     color ? styleText(format, text) : text;
-  const records = recordsCommitted(job);
   const lines = [
     `${paint('bold', job.name)} ${paint('dim', `(${job.jid})`)}  ${paint(stateFormat(job.state), job.state)}  ${formatDuration(job.duration)}`,
     `  ${paint('dim', 'tasks      ')} ${formatTaskCounts(job['status-counts'])}`,
@@ -75,9 +77,9 @@ export function renderProgressBlock(progress: JobProgress, color: boolean): stri
 }
 
 /** One line, for logs. */
-export function renderProgressLine(progress: JobProgress): string {
+export function renderProgressLine(progress: JobProgress, clock?: string): string {
   const { job, checkpoints } = progress;
-  const records = recordsCommitted(job);
+  const records = progress.recordsCommitted ?? recordsCommitted(job);
   const parts = [
     `${job.state}`,
     `tasks: ${formatTaskCounts(job['status-counts'])}`,
@@ -86,7 +88,7 @@ export function renderProgressLine(progress: JobProgress): string {
     ...(records === undefined ? [] : [`records committed: ${records}`]),
   ];
   if (progress.unavailable !== undefined) parts.push(`(${progress.unavailable}; retrying)`);
-  return `[${formatDuration(job.duration).padStart(8)}] ${parts.join(' | ')}`;
+  return `[${clock ?? formatDuration(job.duration).padStart(8)}] ${parts.join(' | ')}`;
 }
 
 function stateFormat(state: string): Parameters<typeof styleText>[0] {
@@ -101,7 +103,11 @@ export class ProgressView {
   private readonly live: ReturnType<typeof createLogUpdate> | undefined;
   private lastLine = '';
 
-  constructor(private readonly stream: NodeJS.WriteStream) {
+  /** @param clock the time stamp of a line (default: the job's duration) */
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly clock?: () => string,
+  ) {
     this.live = stream.isTTY === true ? createLogUpdate(stream, { showCursor: true }) : undefined;
   }
 
@@ -110,7 +116,7 @@ export class ProgressView {
       this.live(renderProgressBlock(progress, process.env.NO_COLOR === undefined));
       return;
     }
-    const line = renderProgressLine(progress);
+    const line = renderProgressLine(progress, this.clock?.());
     // Only the parts that change matter in a log: skip a line equal to the last but for the clock.
     const key = line.slice(line.indexOf(']'));
     if (key === this.lastLine) return;

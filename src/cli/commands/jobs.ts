@@ -2,6 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { type JobDetails, type JobStatus, TERMINAL_JOB_STATUSES } from '../../cluster/types.js';
+import { countCommittedRecords, generatorSinks } from '../committedRecords.js';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, table } from '../output.js';
 import { formatDuration, formatTaskCounts, ProgressView, recordsCommitted } from '../progress.js';
 import { ClusterUnreachableError, RestApiError, type RestClient } from '../RestClient.js';
@@ -53,18 +54,19 @@ export async function runJob(
   io.stderr.write(
     `Job '${String(graph.name)}' submitted with id ${jobId} (dashboard: ${client.baseUrl}/#/jobs/${jobId})\n`,
   );
-  const final = await followJob(client, jobId, options, io, signal);
+  const final = await followJob(client, jobId, generatorSinks(graph), options, io, signal);
   if (final === undefined) {
     io.stderr.write(`Stopped following job ${jobId}; it keeps running. Cancel it with: flink-rpc cancel ${jobId}\n`);
     return EXIT_INTERRUPTED;
   }
-  return reportOutcome(client, final, io);
+  return reportOutcome(client, final, await countCommittedRecords(generatorSinks(graph)), io);
 }
 
 /** Polls until the job is globally terminal; undefined when `signal` stopped it first. */
-async function followJob(
+export async function followJob(
   client: RestClient,
   jobId: string,
+  sinks: Parameters<typeof countCommittedRecords>[0],
   options: RunOptions,
   io: CliIo,
   signal: AbortSignal,
@@ -72,15 +74,21 @@ async function followJob(
   const view = new ProgressView(io.stdout);
   let last: JobDetails | undefined;
   let lastCheckpoints: Awaited<ReturnType<RestClient['checkpoints']>> | undefined;
+  let records: number | undefined;
   let unavailableSince: number | undefined;
   try {
     while (!signal.aborted) {
       try {
-        const [job, checkpoints] = await Promise.all([client.job(jobId), client.checkpoints(jobId)]);
+        const [job, checkpoints, committed] = await Promise.all([
+          client.job(jobId),
+          client.checkpoints(jobId),
+          countCommittedRecords(sinks),
+        ]);
         last = job;
         lastCheckpoints = checkpoints;
+        records = committed ?? records;
         unavailableSince = undefined;
-        view.update({ job, checkpoints });
+        view.update({ job, checkpoints, ...(records === undefined ? {} : { recordsCommitted: records }) });
         if (TERMINAL_JOB_STATUSES.has(job.state)) return job;
       } catch (error) {
         // During a JobManager failover the REST API is unreachable, answers 503, or (new leader still recovering
@@ -110,8 +118,13 @@ function isTransient(error: unknown): boolean {
   return error instanceof RestApiError && (error.status === 503 || error.status === 404);
 }
 
-async function reportOutcome(client: RestClient, job: JobDetails, io: CliIo): Promise<number> {
-  const records = recordsCommitted(job);
+export async function reportOutcome(
+  client: RestClient,
+  job: JobDetails,
+  committed: number | undefined,
+  io: CliIo,
+): Promise<number> {
+  const records = committed ?? recordsCommitted(job);
   const summary = `Job ${job.jid} ${job.state} after ${formatDuration(job.duration)} (${job.numRestarts} restarts${records === undefined ? '' : `, ${records} records committed`}).`;
   if (job.state === 'FINISHED') {
     io.stdout.write(`${summary}\n`);

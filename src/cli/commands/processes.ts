@@ -165,7 +165,3 @@ export async function miniclusterCommand(
   await cluster.close();
   return EXIT_OK;
 }
-
-export async function demoCommand(_io: CliIo, _signal: AbortSignal): Promise<number> {
-  throw new CliError('demo is not available in this build yet.');
-}
