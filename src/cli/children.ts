@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The package's launcher: the same command a person types. */
 const LAUNCHER = fileURLToPath(new URL('../../bin/flink-rpc.js', import.meta.url));
+/** Children run the same build as this process: the sources when it runs from them (tsx), else the compiled CLI. */
+const FROM_SOURCE = import.meta.url.includes('/src/cli/');
 
 export class CliChild {
   readonly child: ChildProcess;
@@ -17,7 +19,11 @@ export class CliChild {
     args: readonly string[],
   ) {
     this.child = spawn(process.execPath, [LAUNCHER, ...args], {
-      env: { ...process.env, FLINK_RPC_LOG_LEVEL: process.env.FLINK_RPC_LOG_LEVEL ?? 'error' },
+      env: {
+        ...process.env,
+        FLINK_RPC_LOG_LEVEL: process.env.FLINK_RPC_LOG_LEVEL ?? 'error',
+        ...(FROM_SOURCE ? { FLINK_RPC_CLI_FROM_SOURCE: '1' } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const onData = (data: Buffer): void => {
