@@ -56,6 +56,11 @@ export function usePoll(path, intervalMs) {
     const mine = ++generation.current;
     let timer;
     const poll = async () => {
+      // A hidden tab does not poll; it catches up as soon as it is shown again.
+      if (document.hidden) {
+        timer = setTimeout(poll, intervalMs);
+        return;
+      }
       try {
         const data = await fetchJson(path);
         if (mine === generation.current) setState({ data, error: null, path });
@@ -66,9 +71,16 @@ export function usePoll(path, intervalMs) {
       if (mine === generation.current) timer = setTimeout(poll, intervalMs);
     };
     poll();
+    const onVisible = () => {
+      if (document.hidden || mine !== generation.current) return;
+      clearTimeout(timer);
+      poll();
+    };
+    document.addEventListener('visibilitychange', onVisible);
     return () => {
       generation.current++;
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisible);
     };
   }, [path, intervalMs, tick]);
 

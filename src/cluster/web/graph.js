@@ -6,9 +6,10 @@ import { stateColor } from './format.js';
 const BOX_WIDTH = 250;
 const GAP_X = 70;
 const GAP_Y = 24;
-const SQUARE = 14;
-const SQUARE_GAP = 4;
-const PER_ROW = 12;
+/** Subtask squares: big enough to hover for small jobs, smaller for wide ones so a vertex box stays compact. */
+function squareLayout(parallelism) {
+  return parallelism <= 96 ? { size: 14, gap: 4, perRow: 12 } : { size: 6, gap: 2, perRow: 27 };
+}
 const PADDING = 16;
 
 /** Longest path from a source: a vertex sits one column right of its deepest input. */
@@ -29,8 +30,9 @@ function depths(nodes) {
 }
 
 function boxHeight(parallelism) {
-  const rows = Math.max(1, Math.ceil(parallelism / PER_ROW));
-  return 58 + rows * (SQUARE + SQUARE_GAP);
+  const { size, gap, perRow } = squareLayout(parallelism);
+  const rows = Math.max(1, Math.ceil(parallelism / perRow));
+  return 58 + rows * (size + gap);
 }
 
 /** @param {{ job: any }} props a `/jobs/:id` answer */
@@ -85,15 +87,16 @@ export function JobGraph({ job }) {
       const vertex = vertices.get(node.id);
       const status = vertex?.status ?? 'CREATED';
       const subtasks = vertex?.subtasks ?? [];
+      const squares = squareLayout(node.parallelism);
       return html`<g key=${node.id} class="vertex" data-vertex-id=${node.id} transform=${`translate(${box.x},${box.y})`}>
         <rect width=${BOX_WIDTH} height=${box.h} rx="8" class="vertex-box" />
         <rect width="5" height=${box.h} rx="2" fill=${stateColor(status)} />
         <text x="16" y="22" class="vertex-name">${truncate(vertex?.name ?? node.description, 30)}</text>
         <text x="16" y="41" class="vertex-meta">parallelism ${node.parallelism} · <tspan fill=${stateColor(status)} font-weight="600">${status}</tspan></text>
         ${subtasks.map((subtask, i) => {
-          const x = 16 + (i % PER_ROW) * (SQUARE + SQUARE_GAP);
-          const y = 52 + Math.floor(i / PER_ROW) * (SQUARE + SQUARE_GAP);
-          return html`<rect key=${i} x=${x} y=${y} width=${SQUARE} height=${SQUARE} rx="3" fill=${stateColor(subtask.status)} data-subtask-state=${subtask.status}>
+          const x = 16 + (i % squares.perRow) * (squares.size + squares.gap);
+          const y = 52 + Math.floor(i / squares.perRow) * (squares.size + squares.gap);
+          return html`<rect key=${i} x=${x} y=${y} width=${squares.size} height=${squares.size} rx="2" fill=${stateColor(subtask.status)} data-subtask-state=${subtask.status}>
             <title>${`subtask ${subtask.subtask}: ${subtask.status}, attempt ${subtask.attempt}${subtask['taskmanager-id'] ? ` on ${subtask['taskmanager-id']}` : ''}`}</title>
           </rect>`;
         })}

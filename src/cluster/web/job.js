@@ -42,9 +42,39 @@ export function JobPage({ jobId, refreshMs }) {
     <${Panel} title="Job graph" id="graph">
       ${details ? html`<div class="graph-wrap"><${JobGraph} job=${details} /></div><${Legend} />` : html`<p class="muted">Loading…</p>`}
     <//>
+    ${details ? html`<${SubtasksPanel} job=${details} />` : null}
     <${CheckpointsPanel} stats=${checkpoints.data} />
     <${ExceptionsPanel} exceptions=${exceptions.data} />
   </div>`;
+}
+
+/** Every subtask: its state, attempt, TaskManager and how long it has been in this attempt. */
+function SubtasksPanel({ job }) {
+  const total = job.vertices.reduce((sum, vertex) => sum + vertex.subtasks.length, 0);
+  return html`<${Panel} title=${`Subtasks (${total})`} id="subtasks">
+    <details open=${total <= 24}>
+    <summary class="muted">State, attempt and TaskManager of each of the ${total} subtasks</summary>
+    <table class="table subtasks">
+      <thead><tr><th>Vertex</th><th>Subtask</th><th>State</th><th>Attempt</th><th>Task manager</th><th>Duration</th></tr></thead>
+      <tbody>
+        ${job.vertices.flatMap((vertex) =>
+          vertex.subtasks.map(
+            (
+              subtask,
+            ) => html`<tr key=${`${vertex.id}/${subtask.subtask}`} data-subtask=${`${vertex.id}/${subtask.subtask}`}>
+              <td>${vertex.name}</td>
+              <td>${subtask.subtask + 1} / ${vertex.parallelism}</td>
+              <td><${StateBadge} state=${subtask.status} /></td>
+              <td>${subtask.attempt}</td>
+              <td class="id">${subtask['taskmanager-id'] ?? '–'}</td>
+              <td>${formatDuration(subtask.duration)}</td>
+            </tr>`,
+          ),
+        )}
+      </tbody>
+    </table>
+    </details>
+  <//>`;
 }
 
 function Legend() {
