@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RestFixture, sampleJobGraph, startRestFixture } from './restFixture.js';
 
@@ -9,6 +9,7 @@ beforeEach(async () => {
     maxBodyBytes: 4 * 1024,
     headersTimeoutMs: 300,
     requestTimeoutMs: 600,
+    maxConnections: 8,
   });
   fixture.dispatcher.cluster.addTaskManager('tm-1', 2);
 });
@@ -57,6 +58,12 @@ function statusAndErrors(response: string): { status: number; errors: string[] }
   return { status, errors: (JSON.parse(body) as { errors: string[] }).errors };
 }
 
+/** The server still answers and no job was created. */
+async function expectHealthyExceptSubmissions(): Promise<void> {
+  expect((await fetch(`${fixture.rest.url}/overview`)).status).toBe(200);
+  expect(fixture.dispatcher.cluster.jobs.size).toBe(0);
+}
+
 /** The cluster is untouched and the server still answers after each hostile request. */
 async function expectHealthy(): Promise<void> {
   const response = await fetch(`${fixture.rest.url}/overview`);
@@ -81,6 +88,17 @@ describe('REST API under hostile input: always a 4xx with { errors }, never a cr
       expect(answer.errors[0]).toMatch(/must be a job graph/);
     }
     await expectHealthy();
+  });
+
+  it('JSON nested deeper than 64 levels → 400 (it would overflow recursive code further on)', async () => {
+    const deep = `{"name":"deep","vertices":[],"x":${'['.repeat(2_000)}${']'.repeat(2_000)}}`;
+    const answer = await send('POST', '/jobs', deep);
+    expect(answer.status).toBe(400);
+    expect(answer.errors[0]).toMatch(/nested deeper than 64 levels/);
+    // Brackets inside strings do not count.
+    const quoted = await send('POST', '/jobs', JSON.stringify({ name: '[[[['.repeat(100), vertices: [] }));
+    expect(quoted.errors[0]).toBe('The job graph has no vertices.');
+    await expectHealthyExceptSubmissions();
   });
 
   it('a body that is not application/json → 415 (also keeps HTML forms from other sites out)', async () => {
@@ -169,6 +187,25 @@ describe('REST API under hostile input: always a 4xx with { errors }, never a cr
     // Both are answered by the configured timeouts (300 ms / 600 ms), not left hanging.
     expect(Date.now() - started).toBeLessThan(10_000);
     await expectHealthy();
+  });
+
+  it('connections past the limit are closed at once; the server answers again when they go', async () => {
+    const idle = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect(fixture.rest.port, '127.0.0.1', () => resolve(socket));
+          }),
+      ),
+    );
+    try {
+      const refused = await raw(['GET /overview HTTP/1.1\r\nHost: x\r\n\r\n'], { keepOpen: true });
+      expect(refused).toBe('');
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+    await expect.poll(async () => (await fetch(`${fixture.rest.url}/overview`)).status).toBe(200);
   });
 
   it('Dispatcher refusals map to 4xx with their messages: JobSubmissionException → 400, duplicate → 409', async () => {

@@ -40,6 +40,8 @@ export interface RestServerOptions {
   readonly headersTimeoutMs?: number;
   /** How long an idle keep-alive connection stays open. Default 5 000. */
   readonly keepAliveTimeoutMs?: number;
+  /** Open connections at most; more are closed at once (a flood of idle sockets cannot exhaust the process). Default 1 000. */
+  readonly maxConnections?: number;
   /** How long a request waits for a Dispatcher leader before it is answered 503. Default 2 000. */
   readonly leaderTimeoutMs?: number;
   /** Timeout of a job submission at the Dispatcher. Default 30 000. */
@@ -91,6 +93,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
       });
     },
   );
+  server.maxConnections = options.maxConnections ?? 1_000;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, logger));
 
   try {

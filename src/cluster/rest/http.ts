@@ -65,11 +65,40 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   });
   const text = body.toString('utf8');
   if (text.trim() === '') throw new RestHandlerException(400, 'The request body is empty: expected JSON.');
+  // Deeply nested input would later overflow the stack of recursive code (serializers, validators) far from here.
+  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new RestHandlerException(400, `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw new RestHandlerException(400, `The request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** Deepest nesting a request body may have (a job graph needs about five levels). */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in JSON text (strings skipped); cheap and never recursive. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 function bodyTooLarge(limitBytes: number): RestHandlerException {
