@@ -4,6 +4,8 @@
  */
 
 export * from './config/index.js';
+export { Dispatcher, type DispatcherServices, FLINK_RPC_VERSION } from './dispatcher/Dispatcher.js';
+export { DispatcherService, type DispatcherServiceOptions } from './dispatcher/DispatcherService.js';
 export * from './errors.js';
 export * from './gateways.js';
 export { generateJobId, MAX_PARALLELISM, MIN_CHECKPOINT_INTERVAL, validateJobGraph } from './graph/validateJobGraph.js';
@@ -18,6 +20,31 @@ export {
   LeadershipLostError,
 } from './ha/stores.js';
 export { createZooKeeperClusterHaStores, type ZooKeeperClusterHaStoresOptions } from './ha/zookeeperStores.js';
+export {
+  type JobManagerHandle,
+  type JobManagerOptions,
+  jobMasterConfigurationOf,
+  startJobManager,
+} from './jobmanager/startJobManager.js';
+export { type ArchivedJob, emptyCheckpointStats } from './jobmaster/ArchivedJob.js';
+export {
+  CheckpointCoordinator,
+  type CheckpointCoordinatorOptions,
+  type CheckpointTask,
+  DEFAULT_CHECKPOINT_TIMEOUT,
+} from './jobmaster/CheckpointCoordinator.js';
+export { type AssignedSlot, type Execution, ExecutionGraph } from './jobmaster/ExecutionGraph.js';
+export { JobManagerRunner, type JobManagerRunnerArgs } from './jobmaster/JobManagerRunner.js';
+export {
+  DEFAULT_JOB_MASTER_CONFIGURATION,
+  JobMaster,
+  type JobMasterArgs,
+  type JobMasterConfiguration,
+  withClusterDefaults,
+} from './jobmaster/JobMaster.js';
+export { miniClusterConfigurationOf } from './minicluster/configuration.js';
+export { MiniCluster, type MiniClusterConfiguration, type MiniClusterOptions } from './minicluster/MiniCluster.js';
+export * from './process/index.js';
 export {
   DEFAULT_REGISTRATION_OPTIONS,
   RegistrationCancelledException,
@@ -63,7 +90,6 @@ export {
   type ExactlyOnceReport,
   verifyExactlyOnce,
 } from './task/verifyExactlyOnce.js';
-export * from './types.js';
 export {
   FINAL_LOCAL_CHECKPOINT_ID,
   startTaskManager,
@@ -79,29 +105,4 @@ export {
   type TaskSlotState,
   TaskSlotTable,
 } from './taskexecutor/index.js';
-export { Dispatcher, type DispatcherServices, FLINK_RPC_VERSION } from './dispatcher/Dispatcher.js';
-export { DispatcherService, type DispatcherServiceOptions } from './dispatcher/DispatcherService.js';
-export {
-  type JobManagerHandle,
-  type JobManagerOptions,
-  jobMasterConfigurationOf,
-  startJobManager,
-} from './jobmanager/startJobManager.js';
-export { type ArchivedJob, emptyCheckpointStats } from './jobmaster/ArchivedJob.js';
-export {
-  CheckpointCoordinator,
-  type CheckpointCoordinatorOptions,
-  type CheckpointTask,
-  DEFAULT_CHECKPOINT_TIMEOUT,
-} from './jobmaster/CheckpointCoordinator.js';
-export { type AssignedSlot, type Execution, ExecutionGraph } from './jobmaster/ExecutionGraph.js';
-export { JobManagerRunner, type JobManagerRunnerArgs } from './jobmaster/JobManagerRunner.js';
-export {
-  DEFAULT_JOB_MASTER_CONFIGURATION,
-  JobMaster,
-  type JobMasterArgs,
-  type JobMasterConfiguration,
-  withClusterDefaults,
-} from './jobmaster/JobMaster.js';
-export { miniClusterConfigurationOf } from './minicluster/configuration.js';
-export { MiniCluster, type MiniClusterConfiguration, type MiniClusterOptions } from './minicluster/MiniCluster.js';
+export * from './types.js';

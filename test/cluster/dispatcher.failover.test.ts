@@ -183,4 +183,43 @@ describe('Dispatcher failover', () => {
     expect((await stores.jobResultStore(guard).getJobResult(jobId))?.status).toBe('FINISHED');
     expect(await stores.completedCheckpointStore(jobId, 1, guard).getLatestCheckpoint()).toBeUndefined();
   }, 30_000);
+
+  it('a JobManager that closes gives up its leadership and stops its endpoints; the standby takes over', async () => {
+    const rpc = await RpcSystem.load().localServiceBuilder({ askTimeout: 2_000 }).createAndStart();
+    cleanups.push(() => rpc.closeAsync());
+    const ha = new EmbeddedHaServices();
+    cleanups.push(() => ha.close());
+    const stores = createMemoryClusterHaStores();
+    const heartbeat = new HeartbeatServices(100, 500);
+    const start = async () => {
+      const handle = await startJobManager({
+        rpcService: rpc,
+        haServices: ha,
+        stores,
+        heartbeat,
+        registration: REGISTRATION,
+      });
+      cleanups.push(() => handle.close());
+      return handle;
+    };
+    const first = await start();
+    const second = await start();
+    const leader = await waitUntil(async () => first.dispatcherService.getCurrentLeader(), 'the first to lead');
+    const rm = await waitUntil(async () => first.resourceManagerService.getCurrentLeader(), 'the first RM to lead');
+    const oldDispatcher = await first.getDispatcherGateway(5_000);
+
+    await first.close();
+    expect(first.dispatcherService.getCurrentLeader()).toBeUndefined();
+    expect(first.resourceManagerService.getCurrentLeader()).toBeUndefined();
+    await leader.getTerminationFuture();
+    await rm.getTerminationFuture();
+    await expect(oldDispatcher.listJobs()).rejects.toMatchObject({ name: 'RecipientUnreachableException' });
+
+    await waitUntil(async () => second.dispatcherService.getCurrentLeader(), 'the standby Dispatcher to lead');
+    await waitUntil(async () => second.resourceManagerService.getCurrentLeader(), 'the standby RM to lead');
+    const dispatcher = await second.getDispatcherGateway(5_000);
+    expect(await dispatcher.listJobs()).toEqual([]);
+    expect((await dispatcher.requestClusterOverview()).taskmanagers).toBe(0);
+    await first.close();
+  });
 });

@@ -69,6 +69,8 @@ interface Harness {
   stores: ReturnType<typeof createMemoryClusterHaStores>;
   /** What the fake TaskExecutor does when the JobMaster requests a heartbeat. */
   answerHeartbeats: { value: boolean };
+  /** The attempts the fake TaskExecutor reports as running in its heartbeats. */
+  reportedAttempts: { value: string[] };
   onTrigger: { handler: (attemptId: string, checkpointId: number) => void };
 }
 
@@ -103,6 +105,7 @@ async function startJobMaster(options: {
     triggered: [],
     terminal: [],
     answerHeartbeats: { value: true },
+    reportedAttempts: { value: [] },
     onTrigger: { handler: () => {} },
   } as unknown as Harness;
   service.registerGateway(
@@ -135,7 +138,7 @@ async function startJobMaster(options: {
       },
       heartbeatFromJobManager: async (origin) => {
         if (harness.answerHeartbeats.value) {
-          await harness.gateway.heartbeatFromTaskManager('te-1', { runningAttempts: [] });
+          await harness.gateway.heartbeatFromTaskManager('te-1', { runningAttempts: harness.reportedAttempts.value });
         }
         void origin;
       },
@@ -256,6 +259,92 @@ describe('JobMaster', () => {
     await waitUntil(() => harness.freed.length === 2, 'both slots freed');
     expect(harness.freed.sort()).toEqual(['alloc-0', 'alloc-1']);
     await waitUntil(() => harness.declared.at(-1)?.numberOfRequiredSlots === 0, 'a declaration of 0 slots');
+  });
+
+  it('cancels attempts a TaskExecutor reports that the JobMaster does not know', async () => {
+    const harness = await startJobMaster({ parallelism: 1 });
+    await registerAndOffer(harness, 1);
+    await waitUntil(() => harness.deployed.length === 1, 'a deployment');
+    const known = harness.deployed[0]?.tdd.executionAttemptId as string;
+    harness.reportedAttempts.value = [known, 'attempt-from-before-a-restart'];
+    await waitUntil(() => harness.cancelled.includes('attempt-from-before-a-restart'), 'the unknown attempt cancelled');
+    expect(harness.cancelled).not.toContain(known);
+  });
+
+  it("rejects a TaskManager registration for another job with Flink's text", async () => {
+    const harness = await startJobMaster({ parallelism: 1 });
+    const response = await harness.gateway.registerTaskManager(
+      'job-other',
+      { taskManagerAddress: TE_ADDRESS, resourceId: 'te-1', sessionId: 'session-1', hostname: 'localhost' },
+      1_000,
+    );
+    expect(response).toEqual({
+      kind: 'rejection',
+      reason:
+        'The JobManager is not responsible for job job-other. Maybe the TaskManager used outdated connection information.',
+    });
+  });
+
+  it('drops the late success of a registration at a ResourceManager that is no longer the leader', async () => {
+    const service = await TestingRpcService.create({ askTimeout: 2_000 });
+    cleanups.push(() => service.closeAsync());
+    const ha = new EmbeddedHaServices();
+    cleanups.push(() => ha.close());
+    const declaredAt: string[] = [];
+    let releaseOld: () => void = () => {};
+    const fakeResourceManager = (name: string, slow: boolean) =>
+      createTestingGateway(ResourceManagerGateway, {
+        registerJobMaster: async () => {
+          if (slow) await new Promise<void>((resolve) => (releaseOld = resolve));
+          return { kind: 'success', value: { resourceManagerResourceId: name } };
+        },
+        declareRequiredResources: async () => {
+          declaredAt.push(name);
+        },
+        heartbeatFromJobManager: async () => {},
+        disconnectJobManager: async () => {},
+      });
+    service.registerGateway('rpc://fake/rm-old', fakeResourceManager('rm-old', true));
+    service.registerGateway('rpc://fake/rm-new', fakeResourceManager('rm-new', false));
+    let grants = 0;
+    const election = ha.getResourceManagerLeaderElection();
+    await election.startLeaderElection({
+      grantLeadership: (sessionId) => {
+        grants += 1;
+        void election.confirmLeadership(sessionId, grants === 1 ? 'rpc://fake/rm-old' : 'rpc://fake/rm-new');
+      },
+      revokeLeadership: () => {},
+      handleError: () => {},
+    });
+    const stores = createMemoryClusterHaStores();
+    const guard = ha.getJobManagerLeaderElection('job-1');
+    const jobMaster = new JobMaster({
+      rpcService: service,
+      jobMasterId: 'jm-1',
+      jobGraph: { jobId: 'job-1', name: 'j', vertices: [{ id: 'v', parallelism: 1, operator: 'noop' }] },
+      haServices: ha,
+      heartbeat: new HeartbeatServices(1_000, 5_000),
+      configuration: {
+        rpcTimeout: 1_000,
+        slotRequestTimeout: 5_000,
+        registration: REGISTRATION,
+        maxRetainedCheckpoints: 1,
+      },
+      checkpointStore: stores.completedCheckpointStore('job-1', 1, guard),
+      checkpointIdCounter: stores.checkpointIdCounter('job-1', guard),
+      restartStrategy: createRestartStrategy(undefined, false),
+      startTime: Date.now(),
+      onJobReachedTerminalState: () => {},
+    });
+    jobMaster.start();
+    cleanups.push(() => jobMaster.closeAsync());
+    // The registration at the old leader hangs; leadership moves; then the old leader answers.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ha.registry.revokeLeadership('resource_manager');
+    await waitUntil(() => declaredAt.includes('rm-new'), 'a declaration at the new leader');
+    releaseOld();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(declaredAt).not.toContain('rm-old');
   });
 
   it('refuses calls that carry another JobMasterId', async () => {

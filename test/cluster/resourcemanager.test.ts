@@ -52,6 +52,7 @@ describe('ResourceManager', () => {
   let gateway: ResourceManagerGateway;
   const requestSlot = vi.fn(async (..._args: unknown[]) => {});
   const teDisconnects: string[] = [];
+  const jmDisconnects: string[] = [];
   let jmElection: LeaderElection | undefined;
 
   function fakeTaskExecutor(resourceId: string, heartbeats = true) {
@@ -80,7 +81,7 @@ describe('ResourceManager', () => {
   }
 
   async function electJobMaster(): Promise<string> {
-    const jmDisconnects: string[] = [];
+    jmDisconnects.length = 0;
     service.registerGateway(
       JM_ADDRESS,
       createTestingGateway(JobMasterGateway, {
@@ -242,6 +243,80 @@ describe('ResourceManager', () => {
     expect(allocationIds.size).toBe(4);
     const infos = await gateway.requestTaskManagerInfo();
     expect(infos.reduce((n, info) => n + info.allocatedSlots.filter((s) => s.jobId === JOB).length, 0)).toBe(3);
+  });
+
+  it('closes the registration of a JobMaster that lost leadership and accepts its successor', async () => {
+    const first = await electJobMaster();
+    expect(await gateway.registerJobMaster(first, 'jm-process', JM_ADDRESS, JOB, 1_000)).toMatchObject({
+      kind: 'success',
+    });
+    expect(await rm.callAsync(() => rm.getRegisteredJobMasters(), 1_000)).toEqual([{ jobId: JOB, jobMasterId: first }]);
+    ha.registry.revokeLeadership(ComponentIds.jobManager(JOB));
+    let second: string | undefined;
+    await eventually(() => {
+      second = ha.registry.getLeaderInformation(ComponentIds.jobManager(JOB))?.sessionId;
+      expect(second).toBeDefined();
+      expect(second).not.toBe(first);
+    });
+    await eventually(async () => expect(await rm.callAsync(() => rm.getRegisteredJobMasters(), 1_000)).toEqual([]));
+    expect(jmDisconnects).toEqual(['Job leader lost leadership.']);
+    // the deposed JobMaster cannot register again; its successor can
+    expect(await gateway.registerJobMaster(first, 'jm-process', JM_ADDRESS, JOB, 1_000)).toMatchObject({
+      kind: 'failure',
+    });
+    expect(await gateway.registerJobMaster(second as string, 'jm-2', JM_ADDRESS, JOB, 1_000)).toMatchObject({
+      kind: 'success',
+    });
+    expect(await rm.callAsync(() => rm.getRegisteredJobMasters(), 1_000)).toEqual([
+      { jobId: JOB, jobMasterId: second },
+    ]);
+  });
+
+  it('ignores the late answer to a slot request it gave up, and releases pending slots on a decrease', async () => {
+    const leaderId = await electJobMaster();
+    fakeTaskExecutor('te-1', false);
+    const answers: (() => void)[] = [];
+    requestSlot.mockImplementation(() => new Promise<void>((resolve) => answers.push(resolve)));
+    const response = await gateway.registerTaskExecutor(registration('te-1'), 1_000);
+    await gateway.sendSlotReport(
+      'te-1',
+      (response as { value: { instanceId: string } }).value.instanceId,
+      slotReport('te-1', 2),
+      1_000,
+    );
+    await gateway.registerJobMaster(leaderId, 'jm-process', JM_ADDRESS, JOB, 1_000);
+    const declare = (n: number) =>
+      gateway.declareRequiredResources(
+        leaderId,
+        { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: n },
+        1_000,
+      );
+    await declare(2);
+    await eventually(() => expect(answers).toHaveLength(2));
+    expect(await rm.callAsync(() => rm.getNumberOfSlotsOfJob(JOB), 1_000)).toBe(2);
+    await declare(0);
+    expect(await rm.callAsync(() => rm.getNumberOfSlotsOfJob(JOB), 1_000)).toBe(0);
+    expect(await gateway.requestResourceOverview()).toMatchObject({ numberFreeSlots: 2 });
+    for (const answer of answers) answer();
+    await sleep(80);
+    expect(await rm.callAsync(() => rm.getNumberOfSlotsOfJob(JOB), 1_000)).toBe(0);
+    expect(requestSlot).toHaveBeenCalledTimes(2);
+  });
+
+  it('disconnects a JobMaster whose heartbeats stop, and tells it', async () => {
+    const leaderId = await electJobMaster();
+    service.registerGateway(
+      JM_ADDRESS,
+      createTestingGateway(JobMasterGateway, {
+        heartbeatFromResourceManager: async () => {},
+        disconnectResourceManager: async (_id, cause) => {
+          jmDisconnects.push(cause.message);
+        },
+      }),
+    );
+    await gateway.registerJobMaster(leaderId, 'silent-jm', JM_ADDRESS, JOB, 1_000);
+    await eventually(async () => expect(await rm.callAsync(() => rm.getRegisteredJobMasters(), 1_000)).toEqual([]));
+    expect(jmDisconnects).toEqual(['The heartbeat of JobManager with id silent-jm timed out.']);
   });
 
   it('disconnects a TaskExecutor whose heartbeats stop, and tells it', async () => {

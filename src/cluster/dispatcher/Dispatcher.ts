@@ -55,6 +55,9 @@ export interface DispatcherServices {
   readonly logger: Logger;
 }
 
+/** Finished jobs whose read models are kept in memory. */
+const MAX_ARCHIVED_JOBS = 1_000;
+
 /** How long read calls wait for the ResourceManager leader. */
 const RESOURCE_MANAGER_LOOKUP_TIMEOUT = 5_000;
 
@@ -170,6 +173,12 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
     if (this.runners.get(runner.jobId) !== runner) return;
     const jobId = runner.jobId;
     this.services.archive.set(jobId, archive);
+    // Bounded like Flink's job store (`jobstore.max-capacity`): the oldest archives go first; their results stay in
+    // the JobResultStore.
+    for (const oldest of this.services.archive.keys()) {
+      if (this.services.archive.size <= MAX_ARCHIVED_JOBS) break;
+      this.services.archive.delete(oldest);
+    }
     this.logger.info({ jobId, status: archive.result.status }, 'Job reached a globally terminal state.');
     void (async () => {
       try {
@@ -182,7 +191,9 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
       this.runners.delete(jobId);
       await runner.close();
       await this.cleanUpJob(jobId);
-    })();
+    })().catch((error: unknown) => {
+      this.logger.error({ err: error, jobId }, 'Finishing the job failed.');
+    });
   }
 
   private async cleanUpJob(jobId: JobId): Promise<void> {
@@ -201,6 +212,8 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
 
   async requestJobResult(jobId: JobId, _timeoutMs: number): Promise<JobResult> {
     requireKnownJobIdShape(jobId);
+    // A job of the previous leader has no runner until recovery started it.
+    await this.recovery;
     const archived = this.services.archive.get(jobId);
     if (archived !== undefined) return archived.result;
     const runner = this.runners.get(jobId);
@@ -212,6 +225,8 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
 
   async cancelJob(jobId: JobId): Promise<void> {
     requireKnownJobIdShape(jobId);
+    // A job of the previous leader has no runner until recovery started it.
+    await this.recovery;
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       await runner.cancel();
@@ -241,6 +256,8 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
 
   async requestJobStatus(jobId: JobId): Promise<JobStatus> {
     requireKnownJobIdShape(jobId);
+    // A job of the previous leader has no runner until recovery started it.
+    await this.recovery;
     const runner = this.runners.get(jobId);
     if (runner !== undefined) {
       const gateway = runner.getJobMasterGateway();

@@ -71,6 +71,8 @@ export class CheckpointCoordinator {
   /** A trigger waiting for its checkpoint id from the counter. */
   private triggering = false;
   private latestCompleted: CompletedCheckpoint | undefined;
+  /** The store write of the checkpoint being completed, if any. */
+  private storing: Promise<unknown> = Promise.resolve();
   private shutDown = false;
   private readonly history: CheckpointStatsEntry[] = [];
   private readonly counts = { restored: 0, total: 0, in_progress: 0, completed: 0, failed: 0 };
@@ -86,8 +88,13 @@ export class CheckpointCoordinator {
     return this.options.interval !== undefined && this.options.interval > 0;
   }
 
-  /** The latest completed checkpoint from the store; remembered as what finished tasks carry over. */
+  /**
+   * The latest completed checkpoint from the store (after any write under way), remembered as what finished tasks
+   * carry over.
+   */
   async restoreLatestCheckpoint(): Promise<CompletedCheckpoint | undefined> {
+    // A checkpoint whose store write is under way completes before anything restores.
+    await this.storing;
     const latest = await this.options.store.getLatestCheckpoint();
     if (latest !== undefined) {
       this.latestCompleted = latest;
@@ -305,9 +312,11 @@ export class CheckpointCoordinator {
       completionTimestamp: Date.now(),
       taskStates,
     };
+    const write = this.options.store.addCheckpoint(completed);
+    this.storing = write.catch(() => {});
     this.options.mainThread
       .thenApply(
-        this.options.store.addCheckpoint(completed),
+        write,
         () => this.onStored(pending, completed),
         (error: unknown) => {
           this.options.logger.warn({ err: error, checkpointId: pending.checkpointId }, 'Could not store checkpoint.');

@@ -120,7 +120,10 @@ export class JobManagerRunner implements LeaderContender {
     const jobMaster = this.jobMaster;
     this.jobMaster = undefined;
     if (jobMaster !== undefined) {
-      this.logger.info({ jobMasterId: jobMaster.getFencingToken() }, 'JobMaster lost leadership.');
+      this.logger.info(
+        { jobMasterId: jobMaster.getFencingToken() },
+        this.closed ? 'Stopping the JobMaster.' : 'JobMaster lost leadership.',
+      );
       this.stopJobMaster(jobMaster);
     }
   }

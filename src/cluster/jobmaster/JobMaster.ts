@@ -191,15 +191,18 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   private restoreCheckpoint: CompletedCheckpoint | undefined;
   private numRestarts = 0;
   private readonly exceptionHistory: ExceptionEntry[] = [];
+  private exceptionHistoryTruncated = false;
   private failureCause: SerializedError | undefined;
   private archive: ArchivedJob | undefined;
   private cancelRequested: boolean;
   private stopped = false;
 
   constructor(private readonly args: JobMasterArgs) {
-    super(args.rpcService, args.jobMasterId, `jobmaster-${args.jobGraph.jobId}-${crypto.randomUUID()}`);
+    const instanceId = crypto.randomUUID();
+    super(args.rpcService, args.jobMasterId, `jobmaster-${args.jobGraph.jobId}-${instanceId}`);
     this.jobId = args.jobGraph.jobId;
-    this.resourceId = `jobmanager-${this.jobId}-${args.jobMasterId}`;
+    // Unique per JobMaster instance, even where every leadership has the same session id (standalone HA).
+    this.resourceId = `jobmanager-${this.jobId}-${instanceId}`;
     this.configuration = args.configuration;
     this.cancelRequested = args.cancelRequested ?? false;
     this.logger = (args.logger ?? args.rpcService.getLogger()).child({
@@ -243,7 +246,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
             new Error(`TaskManager with id ${resourceId} is no longer reachable.`),
             true,
           ),
-        reportPayload: () => {},
+        reportPayload: (resourceId, payload) => this.reconcileDeployments(resourceId, payload),
         retrievePayload: (resourceId) => this.allocationsOn(resourceId),
       },
       mainThread,
@@ -619,14 +622,17 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       ...(execution === undefined ? {} : { taskName: taskName(execution) }),
       ...(execution?.slot === undefined ? {} : { taskManagerId: execution.slot.resourceId }),
     });
-    if (this.exceptionHistory.length > EXCEPTION_HISTORY_SIZE) this.exceptionHistory.length = EXCEPTION_HISTORY_SIZE;
+    if (this.exceptionHistory.length > EXCEPTION_HISTORY_SIZE) {
+      this.exceptionHistory.length = EXCEPTION_HISTORY_SIZE;
+      this.exceptionHistoryTruncated = true;
+    }
   }
 
   private jobExceptions(): JobExceptions {
     const root = this.exceptionHistory[0];
     return {
       ...(root === undefined ? {} : { 'root-exception': root.stacktrace, timestamp: root.timestamp }),
-      exceptionHistory: { entries: [...this.exceptionHistory], truncated: false },
+      exceptionHistory: { entries: [...this.exceptionHistory], truncated: this.exceptionHistoryTruncated },
     };
   }
 
@@ -712,7 +718,10 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       value: { jobMasterResourceId: this.resourceId },
     };
     if (jobId !== this.jobId) {
-      return Promise.resolve({ kind: 'failure', reason: `The JobMaster is not responsible for job ${String(jobId)}.` });
+      return Promise.resolve({
+        kind: 'rejection',
+        reason: `The JobManager is not responsible for job ${String(jobId)}. Maybe the TaskManager used outdated connection information.`,
+      });
     }
     if (
       typeof info !== 'object' ||
@@ -798,6 +807,20 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
         : { name: 'Error', message: 'The TaskManager disconnected.' },
     );
     this.disconnectTaskManagerInternal(resourceId, error, false);
+  }
+
+  /**
+   * Attempts a TaskExecutor runs for this job that the JobMaster no longer knows (left over from before a restart)
+   * are cancelled there (Flink's execution deployment reconciliation, the "unknown" half).
+   */
+  private reconcileDeployments(resourceId: ResourceId, payload: TaskExecutorToJobManagerHeartbeatPayload): void {
+    const taskManager = this.taskManagers.get(resourceId);
+    if (taskManager === undefined || !Array.isArray(payload?.runningAttempts)) return;
+    for (const attemptId of payload.runningAttempts) {
+      if (typeof attemptId !== 'string' || this.graph.findAttempt(attemptId) !== undefined) continue;
+      this.logger.info({ attemptId, taskManager: resourceId }, 'Cancelling an attempt unknown to this JobMaster.');
+      taskManager.gateway.cancelTask(attemptId, this.configuration.rpcTimeout).catch(() => {});
+    }
   }
 
   private allocationsOn(resourceId: ResourceId): AllocationId[] {

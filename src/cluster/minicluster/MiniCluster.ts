@@ -59,8 +59,10 @@ export interface MiniClusterOptions {
   readonly slotsPerTaskManager?: number;
   /** Typed settings, or a Flink-style configuration (mapped by {@link miniClusterConfigurationOf}). */
   readonly configuration?: MiniClusterConfiguration | Configuration;
-  /** Run on a TCP RpcService on loopback instead of an in-process one (every call serialized). */
+  /** Run on a TCP RpcService on loopback (reachable from other processes) instead of an in-process one. */
   readonly remote?: boolean;
+  /** Serialize even calls within the service, as if every component were remote (a test aid). */
+  readonly forceInvocationSerialization?: boolean;
   readonly logger?: Logger;
 }
 
@@ -120,6 +122,7 @@ export class MiniCluster {
       const rpcSystem = RpcSystem.load();
       const rpcConfig = {
         ...(configuration.rpcTimeout === undefined ? {} : { askTimeout: configuration.rpcTimeout }),
+        ...(this.options.forceInvocationSerialization ? { forceInvocationSerialization: true } : {}),
         ...(this.options.logger === undefined ? {} : { logger: this.options.logger }),
       };
       this.rpcService = this.options.remote

@@ -24,6 +24,11 @@ export interface ClusterProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Called with every complete stdout line (the ready line included). */
   readonly onLine?: (line: string) => void;
+  /**
+   * Another entry module to run instead of the JobManager/TaskManager main (e.g. a benchmark's TaskManager host); a
+   * `.ts` file runs under tsx. It must print a line containing ` ready at ` when ready.
+   */
+  readonly module?: string;
 }
 
 const live = new Set<ClusterProcess>();
@@ -55,7 +60,10 @@ export class ClusterProcess {
     readyTimeoutMs = 30_000,
   ) {
     this.name = options.name ?? kind;
-    const main = mainModule(kind);
+    const main =
+      options.module === undefined
+        ? mainModule(kind)
+        : { path: options.module, execArgv: options.module.endsWith('.ts') ? ['--import', 'tsx'] : [] };
     this.child = spawn(process.execPath, [...main.execArgv, main.path, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },

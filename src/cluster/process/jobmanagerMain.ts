@@ -136,13 +136,49 @@ async function checkStandaloneEndpoints(jobManager: JobManagerHandle, serviceAdd
   }
 }
 
+/**
+ * Prints a line whenever this process's Dispatcher or ResourceManager leader endpoint appears or goes away
+ * (`leadership dispatcher granted <endpoint id> at <epoch ms>` / `… revoked at …`), checked every `intervalMs`: lets
+ * a test that runs several JobManagers check that no two of them ever led one component at the same time.
+ */
+export function reportLeadershipChanges(handle: JobManagerProcessHandle, intervalMs = 5): () => void {
+  const components = {
+    dispatcher: () => handle.jobManager.dispatcherService.getCurrentLeader(),
+    resource_manager: () => handle.jobManager.resourceManagerService.getCurrentLeader(),
+  };
+  const current = new Map<string, string | undefined>();
+  const check = () => {
+    for (const [component, leaderOf] of Object.entries(components)) {
+      const leader = leaderOf()?.getEndpointId();
+      if (leader === current.get(component)) continue;
+      const now = Date.now();
+      const previous = current.get(component);
+      if (previous !== undefined) process.stdout.write(`leadership ${component} revoked ${previous} at ${now}\n`);
+      if (leader !== undefined) process.stdout.write(`leadership ${component} granted ${leader} at ${now}\n`);
+      current.set(component, leader);
+    }
+  };
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  check();
+  return () => clearInterval(timer);
+}
+
 /** The command-line entry: configuration from the arguments, the ready line, and signal handling. */
 export async function main(argv: readonly string[]): Promise<void> {
   const { configuration } = loadConfiguration(argv);
   const handle = await runJobManager(configuration);
   const logger = handle.rpcService.getLogger();
   for (const key of configuration.unknownKeys()) logger.warn({ key }, 'Configuration key not used by the JobManager.');
-  exitOnSignals('JobManager', () => handle.close(), logger);
+  const stopReporting = process.env.FLINK_RPC_REPORT_LEADERSHIP === '1' ? reportLeadershipChanges(handle) : () => {};
+  exitOnSignals(
+    'JobManager',
+    async () => {
+      stopReporting();
+      await handle.close();
+    },
+    logger,
+  );
   const ha = highAvailabilitySettings(configuration).type;
   process.stdout.write(`JobManager ready at ${handle.address} (high-availability: ${ha}, pid ${process.pid})\n`);
 }

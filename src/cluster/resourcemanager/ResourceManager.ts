@@ -41,6 +41,8 @@ export interface ResourceManagerOptions {
   readonly slotRequestTimeout?: number;
   /** Pause before the slot manager retries after a failed slot request (default 100 ms). */
   readonly slotRequestRetryDelay?: number;
+  /** Delay of the slot manager's matching pass after a change (Flink's `slotmanager.requirement-check.delay`: 50). */
+  readonly requirementCheckDelay?: number;
   /** How long a job may have no JobMaster leader before the ResourceManager forgets it (Flink: 5 min). */
   readonly jobTimeout?: number;
   readonly logger?: Logger;
@@ -103,6 +105,7 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
       logger: this.logger,
       slotRequestTimeout: options.slotRequestTimeout ?? rpcService.getAskTimeout(),
       retryDelay: options.slotRequestRetryDelay ?? 100,
+      requirementCheckDelay: options.requirementCheckDelay ?? 50,
     });
     this.jobLeaderIds = new JobLeaderIdService(
       haServices,
@@ -153,10 +156,10 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
     this.jobManagerHeartbeats = this.options.heartbeat.createHeartbeatManagerSender<void, void>(
       this.resourceId,
       {
-        notifyHeartbeatTimeout: (resourceId) =>
-          this.onJobManagerLost(resourceId, `The heartbeat of JobManager with id ${resourceId} timed out.`),
-        notifyTargetUnreachable: (resourceId) =>
-          this.onJobManagerLost(resourceId, `JobManager with id ${resourceId} is no longer reachable.`),
+        notifyHeartbeatTimeout: (key) =>
+          this.onJobManagerLost(key, (id) => `The heartbeat of JobManager with id ${id} timed out.`),
+        notifyTargetUnreachable: (key) =>
+          this.onJobManagerLost(key, (id) => `JobManager with id ${id} is no longer reachable.`),
         reportPayload: () => {},
         retrievePayload: () => undefined,
       },
@@ -286,9 +289,10 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
     return `${resourceId}/${jobId}`;
   }
 
-  private onJobManagerLost(heartbeatKey: string, reason: string): void {
+  private onJobManagerLost(heartbeatKey: string, reasonFor: (resourceId: ResourceId) => string): void {
     for (const entry of this.jobManagers.values()) {
       if (this.jobHeartbeatKey(entry.jobId, entry.resourceId) === heartbeatKey) {
+        const reason = reasonFor(entry.resourceId);
         this.logger.info({ jobId: entry.jobId }, reason);
         this.closeJobManagerConnection(entry.jobId, false, new Error(reason), true);
         return;

@@ -49,6 +49,8 @@ export interface SlotManagerOptions {
   readonly slotRequestTimeout: number;
   /** Pause before matching again after a `requestSlot` failed. */
   readonly retryDelay: number;
+  /** Delay of a matching pass after a change (Flink's `slotmanager.requirement-check.delay`, default 50 ms). */
+  readonly requirementCheckDelay?: number;
 }
 
 /** Slot counts for overviews. */
@@ -62,6 +64,7 @@ export class SlotManager {
   private readonly requirements = new Map<JobId, JobRequirement>();
   private checkScheduled = false;
   private retryTimer: ScheduledTask<void> | undefined;
+  private checkTimer: ScheduledTask<void> | undefined;
   private closed = false;
 
   constructor(private readonly options: SlotManagerOptions) {}
@@ -96,8 +99,8 @@ export class SlotManager {
   reportSlotStatus(resourceId: ResourceId, instanceId: InstanceId, report: SlotReport): boolean {
     const taskManager = this.taskManagers.get(resourceId);
     if (taskManager === undefined || taskManager.instanceId !== instanceId) return false;
-    this.applyReport(taskManager, report);
-    this.scheduleCheck();
+    // Most reports (heartbeats) change nothing: matching runs only when a slot changed.
+    if (this.applyReport(taskManager, report)) this.scheduleCheck();
     return true;
   }
 
@@ -156,11 +159,14 @@ export class SlotManager {
   close(): void {
     this.closed = true;
     this.retryTimer?.cancel();
+    this.checkTimer?.cancel();
     this.taskManagers.clear();
     this.requirements.clear();
   }
 
-  private applyReport(taskManager: ManagedTaskManager, report: SlotReport): void {
+  /** Returns true if a slot changed (appeared, disappeared, was allocated or freed). */
+  private applyReport(taskManager: ManagedTaskManager, report: SlotReport): boolean {
+    let changed = false;
     const seen = new Set<number>();
     for (const status of report.slots) {
       const slotNumber = status.slotId.slotNumber;
@@ -169,13 +175,16 @@ export class SlotManager {
       if (slot === undefined) {
         slot = { slotId: { ...status.slotId }, state: 'free', jobId: undefined, allocationId: undefined };
         taskManager.slots.set(slotNumber, slot);
+        changed = true;
       }
       if (status.allocationId !== undefined) {
+        if (slot.state !== 'allocated' || slot.allocationId !== status.allocationId) changed = true;
         slot.state = 'allocated';
         slot.allocationId = status.allocationId;
         slot.jobId = status.jobId;
       } else if (slot.state === 'allocated') {
         // Freed on the TaskExecutor (the job released it or is gone).
+        changed = true;
         slot.state = 'free';
         slot.allocationId = undefined;
         slot.jobId = undefined;
@@ -183,8 +192,12 @@ export class SlotManager {
       // A pending slot reported free: the request has not reached the TaskExecutor yet; keep waiting for its answer.
     }
     for (const slotNumber of [...taskManager.slots.keys()]) {
-      if (!seen.has(slotNumber)) taskManager.slots.delete(slotNumber);
+      if (!seen.has(slotNumber)) {
+        taskManager.slots.delete(slotNumber);
+        changed = true;
+      }
     }
+    return changed;
   }
 
   private releaseExcessPending(jobId: JobId, required: number): void {
@@ -205,43 +218,51 @@ export class SlotManager {
     }
   }
 
+  /**
+   * Matching runs a little later (Flink's `slotmanager.requirement-check.delay`): changes arriving together are
+   * handled in one pass, and a slot that keeps bouncing (e.g. refused by a JobMaster) is not re-requested in a
+   * tight loop.
+   */
   private scheduleCheck(): void {
     if (this.checkScheduled || this.closed) return;
     this.checkScheduled = true;
-    this.options.mainThread.execute(() => {
+    this.checkTimer = this.options.mainThread.schedule(() => {
+      this.checkTimer = undefined;
       this.checkScheduled = false;
       this.checkResourceRequirements();
-    });
+    }, this.options.requirementCheckDelay ?? 50);
   }
 
-  /** Matches every job's missing slots to free slots, spreading each job over the TaskExecutors in turn. */
+  /**
+   * Matches every job's missing slots to free slots. Each slot goes to the TaskExecutor with the most free slots
+   * left, which spreads a job over the cluster (as `cluster.evenly-spread-out-slots`).
+   */
   private checkResourceRequirements(): void {
-    if (this.closed) return;
+    if (this.closed || this.requirements.size === 0) return;
+    const pools: { taskManager: ManagedTaskManager; free: ManagedSlot[] }[] = [];
+    for (const taskManager of this.taskManagers.values()) {
+      const free = [...taskManager.slots.values()]
+        .filter((slot) => slot.state === 'free')
+        .sort((a, b) => b.slotId.slotNumber - a.slotId.slotNumber);
+      if (free.length > 0) pools.push({ taskManager, free });
+    }
+    const held = new Map<JobId, number>();
+    for (const taskManager of this.taskManagers.values()) {
+      for (const slot of taskManager.slots.values()) {
+        if (slot.state !== 'free' && slot.jobId !== undefined) held.set(slot.jobId, (held.get(slot.jobId) ?? 0) + 1);
+      }
+    }
     for (const [jobId, requirement] of this.requirements) {
-      let missing = requirement.numberOfRequiredSlots - this.slotsOfJob(jobId);
+      let missing = requirement.numberOfRequiredSlots - (held.get(jobId) ?? 0);
       while (missing > 0) {
-        const free = this.findFreeSlot();
-        if (free === undefined) return;
-        this.allocate(free.taskManager, free.slot, jobId, requirement.jobMasterAddress);
+        let best: { taskManager: ManagedTaskManager; free: ManagedSlot[] } | undefined;
+        for (const pool of pools) if (pool.free.length > (best?.free.length ?? 0)) best = pool;
+        const slot = best?.free.pop();
+        if (best === undefined || slot === undefined) return;
+        this.allocate(best.taskManager, slot, jobId, requirement.jobMasterAddress);
         missing -= 1;
       }
     }
-  }
-
-  private findFreeSlot(): { taskManager: ManagedTaskManager; slot: ManagedSlot } | undefined {
-    // The TaskExecutor with the most free slots first: spreads jobs out, as `cluster.evenly-spread-out-slots`.
-    let best: { taskManager: ManagedTaskManager; slot: ManagedSlot; free: number } | undefined;
-    for (const taskManager of this.taskManagers.values()) {
-      let free = 0;
-      let first: ManagedSlot | undefined;
-      for (const slot of taskManager.slots.values()) {
-        if (slot.state !== 'free') continue;
-        free += 1;
-        if (first === undefined || slot.slotId.slotNumber < first.slotId.slotNumber) first = slot;
-      }
-      if (first !== undefined && (best === undefined || free > best.free)) best = { taskManager, slot: first, free };
-    }
-    return best;
   }
 
   private allocate(taskManager: ManagedTaskManager, slot: ManagedSlot, jobId: JobId, jobMasterAddress: string): void {

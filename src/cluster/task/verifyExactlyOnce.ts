@@ -36,6 +36,8 @@ export interface ExactlyOnceReport {
 }
 
 const SAMPLE = 20;
+/** One counter per record is kept in memory. */
+const MAX_RECORDS = 500_000_000;
 
 /** Reads every committed file under `outputDir` and compares it with `expectations`. */
 export async function verifyExactlyOnce(
@@ -44,8 +46,8 @@ export async function verifyExactlyOnce(
 ): Promise<ExactlyOnceReport> {
   const dir = resolve(outputDir);
   const expected = expectations.records;
-  if (!Number.isInteger(expected) || expected < 0) {
-    throw new RangeError(`Expected records must be a non-negative integer, was ${expected}.`);
+  if (!Number.isInteger(expected) || expected < 0 || expected > MAX_RECORDS) {
+    throw new RangeError(`Expected records must be an integer from 0 to ${MAX_RECORDS}, was ${expected}.`);
   }
   const vertex = expectations.vertexId === undefined ? undefined : safeVertexName(expectations.vertexId);
   let names: string[] = [];

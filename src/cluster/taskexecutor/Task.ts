@@ -17,6 +17,7 @@ import type {
   TaskExecutionState,
   TaskStateHandle,
 } from '../types.js';
+import { runInTaskScope, runOutsideTaskScope } from './taskErrorGuard.js';
 
 /** The id of the local final checkpoint a task takes when its job does not checkpoint and its input ended. */
 export const FINAL_LOCAL_CHECKPOINT_ID = Number.MAX_SAFE_INTEGER;
@@ -110,7 +111,7 @@ export class Task {
 
   /** Starts the task's life in the background. */
   startTaskThread(): void {
-    this.run().catch((error: unknown) => {
+    runInTaskScope(this, () => this.run()).catch((error: unknown) => {
       // run() handles its own errors; this is a last line of defence for the process.
       this.logger.error({ err: error }, 'Unexpected error in the task runtime.');
       this.finish('FAILED', describeError(error));
@@ -141,6 +142,32 @@ export class Task {
       );
       this.finish('CANCELED');
     }, this.options.cancellationTimeout);
+  }
+
+  /**
+   * The operator raised an error outside the step loop's reach (a throwing timer callback, an unhandled rejection):
+   * the task fails with it, as if `step()` had thrown.
+   */
+  failExternally(error: Error): void {
+    if (this.terminated) return;
+    this.logger.info({ err: error }, 'Uncaught error in operator code; failing the task.');
+    if (!this.abort.signal.aborted) this.abort.abort(error);
+    const operator = this.operator;
+    this.operator = undefined;
+    this.finish(
+      'FAILED',
+      new TaskFailureException(
+        `Uncaught error in operator ${describeOperatorRef(this.tdd.operator)}: ${error.message}`,
+        {
+          cause: error,
+        },
+      ),
+    );
+    if (operator !== undefined) {
+      Promise.resolve()
+        .then(() => operator.close())
+        .catch((closeError: unknown) => this.logger.debug({ err: closeError }, 'Closing the operator failed.'));
+    }
   }
 
   /** Takes a snapshot between two steps and acknowledges it (or declines). */
@@ -293,11 +320,11 @@ export class Task {
           );
         } catch (error) {
           this.logger.info({ err: error, checkpointId }, 'Snapshot failed; declining the checkpoint.');
-          this.options.actions.declineCheckpoint(this, checkpointId, serializeError(error));
+          runOutsideTaskScope(() => this.options.actions.declineCheckpoint(this, checkpointId, serializeError(error)));
           return false;
         }
         if (endOfInput && this.finalCheckpointId === undefined) this.finalCheckpointId = checkpointId;
-        this.options.actions.acknowledgeCheckpoint(this, checkpointId, handle);
+        runOutsideTaskScope(() => this.options.actions.acknowledgeCheckpoint(this, checkpointId, handle));
         return false;
       }
       case 'complete': {
@@ -350,11 +377,13 @@ export class Task {
   private transition(state: ExecutionState): void {
     if (this.terminated) return;
     this.state = state;
-    this.options.actions.updateTaskExecutionState({
-      jobId: this.jobId,
-      executionAttemptId: this.executionAttemptId,
-      state,
-    });
+    runOutsideTaskScope(() =>
+      this.options.actions.updateTaskExecutionState({
+        jobId: this.jobId,
+        executionAttemptId: this.executionAttemptId,
+        state,
+      }),
+    );
   }
 
   private finish(state: 'FINISHED' | 'CANCELED' | 'FAILED', cause?: Error): void {
@@ -368,12 +397,13 @@ export class Task {
     this.events.length = 0;
     if (!this.abort.signal.aborted) this.abort.abort(new TaskCancelledException('The task ended.'));
     this.logger.info({ state, err: cause }, 'Task ended.');
-    this.options.actions.updateTaskExecutionState({
+    const update: TaskExecutionState = {
       jobId: this.jobId,
       executionAttemptId: this.executionAttemptId,
       state,
       ...(cause === undefined ? {} : { error: serializeError(cause) }),
-    });
-    this.resolveTermination(state);
+    };
+    runOutsideTaskScope(() => this.options.actions.updateTaskExecutionState(update));
+    runOutsideTaskScope(() => this.resolveTermination(state));
   }
 }

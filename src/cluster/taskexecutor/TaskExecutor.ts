@@ -40,6 +40,7 @@ import type {
 import { TERMINAL_EXECUTION_STATES } from '../types.js';
 import { Task } from './Task.js';
 import { TaskSlotTable } from './TaskSlotTable.js';
+import { acquireTaskErrorGuard } from './taskErrorGuard.js';
 
 /** Options of a TaskExecutor. */
 export interface TaskExecutorOptions {
@@ -124,6 +125,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private rmHeartbeats!: HeartbeatManager<void, TaskExecutorHeartbeatPayload>;
   private jmHeartbeats!: HeartbeatManager<AllocationId[], TaskExecutorToJobManagerHeartbeatPayload>;
   private stopping = false;
+  private releaseErrorGuard: (() => void) | undefined;
   private readonly cancellationTimeout: number;
   private readonly slotTimeout: number;
 
@@ -148,6 +150,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   // ---------------------------------------------------------------------------------------------- lifecycle
 
   protected override async onStart(): Promise<void> {
+    this.releaseErrorGuard = acquireTaskErrorGuard(this.logger);
     const mainThread = this.getMainThreadExecutor();
     this.rmHeartbeats = this.options.heartbeat.createHeartbeatManager<void, TaskExecutorHeartbeatPayload>(
       this.resourceId,
@@ -215,10 +218,15 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     this.rmHeartbeats?.stop();
     this.jmHeartbeats?.stop();
     // Best effort: tell the leaders at once (faster failover than their heartbeat timeouts), but never hang here.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.allSettled([...farewells, ...tasks.map((task) => task.terminationFuture)]),
-      new Promise((resolve) => setTimeout(resolve, Math.min(1_000, this.cancellationTimeout)).unref()),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, Math.min(1_000, this.cancellationTimeout));
+      }),
     ]);
+    clearTimeout(timer);
+    this.releaseErrorGuard?.();
   }
 
   // ---------------------------------------------------------------------------------------------- ResourceManager
@@ -367,6 +375,9 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     requireString(jobId, 'jobId');
     requireString(allocationId, 'allocationId');
     requireString(resourceManagerId, 'resourceManagerId');
+    if (!/^[A-Za-z0-9_.-]+$/.test(jobId) || jobId === '.' || jobId === '..') {
+      throw new SlotAllocationException(`Invalid job id ${JSON.stringify(jobId)}.`);
+    }
     if (this.rmConnection === undefined || this.rmConnection.resourceManagerId !== resourceManagerId) {
       throw new SlotAllocationException(`TaskManager is not connected to the resource manager ${resourceManagerId}.`);
     }
@@ -688,6 +699,24 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     const jobId = requireString(tdd.jobId, 'jobId');
     requireString(tdd.executionAttemptId, 'executionAttemptId');
     requireString(tdd.allocationId, 'allocationId');
+    requireString(tdd.vertexId, 'vertexId');
+    const { parallelism, subtaskIndex, attemptNumber } = tdd;
+    if (
+      !Number.isSafeInteger(parallelism) ||
+      parallelism < 1 ||
+      !Number.isSafeInteger(subtaskIndex) ||
+      subtaskIndex < 0 ||
+      subtaskIndex >= parallelism ||
+      !Number.isSafeInteger(attemptNumber) ||
+      attemptNumber < 0
+    ) {
+      throw new TaskSubmissionException(
+        `Invalid task deployment: subtask ${subtaskIndex} of parallelism ${parallelism}, attempt ${attemptNumber}.`,
+      );
+    }
+    if (tdd.config !== undefined && (tdd.config === null || typeof tdd.config !== 'object')) {
+      throw new TaskSubmissionException('Invalid task deployment: config must be an object.');
+    }
     const connection = this.jobs.get(jobId)?.connection;
     if (connection === undefined) {
       throw new TaskSubmissionException(
