@@ -3,7 +3,7 @@
 import { html } from './components.js';
 import { stateColor } from './format.js';
 
-const BOX_WIDTH = 250;
+const BOX_WIDTH = 300;
 const GAP_X = 70;
 const GAP_Y = 24;
 /** Subtask squares: big enough to hover for small jobs, smaller for wide ones so a vertex box stays compact. */
@@ -91,7 +91,7 @@ export function JobGraph({ job }) {
       return html`<g key=${node.id} class="vertex" data-vertex-id=${node.id} transform=${`translate(${box.x},${box.y})`}>
         <rect width=${BOX_WIDTH} height=${box.h} rx="8" class="vertex-box" />
         <rect width="5" height=${box.h} rx="2" fill=${stateColor(status)} />
-        <text x="16" y="22" class="vertex-name">${truncate(vertex?.name ?? node.description, 30)}</text>
+        <text x="16" y="22" class="vertex-name">${truncate(vertex?.name ?? node.description, 38)}</text>
         <text x="16" y="41" class="vertex-meta">parallelism ${node.parallelism} · <tspan fill=${stateColor(status)} font-weight="600">${status}</tspan></text>
         ${subtasks.map((subtask, i) => {
           const x = 16 + (i % squares.perRow) * (squares.size + squares.gap);
