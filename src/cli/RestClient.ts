@@ -71,18 +71,19 @@ export class RestClient {
     return (await this.request<{ taskmanagers: TaskManagerInfo[] }>('GET', '/taskmanagers')).taskmanagers;
   }
   async submit(graph: unknown): Promise<string> {
-    return (await this.request<{ jobid: string }>('POST', '/jobs', graph)).jobid;
+    // Submission persists the graph in the HA stores and starts a JobMaster: allow it more than a read.
+    return (await this.request<{ jobid: string }>('POST', '/jobs', graph, Math.max(this.timeoutMs, 60_000))).jobid;
   }
   async cancel(jobId: string): Promise<void> {
     await this.request('PATCH', `/jobs/${encodeURIComponent(jobId)}?mode=cancel`);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.baseUrl + path, {
         method,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
       });
     } catch (error) {

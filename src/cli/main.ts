@@ -267,7 +267,9 @@ function reportError(error: unknown, io: CliIo): number {
     return EXIT_FAILURE;
   }
   if (error instanceof RestApiError) {
-    io.stderr.write(`error: the JobManager refused the request (HTTP ${error.status}): ${error.message}\n`);
+    const what =
+      error.status === 503 ? 'the JobManager has no Dispatcher leader right now' : 'the JobManager refused the request';
+    io.stderr.write(`error: ${what} (HTTP ${error.status}): ${error.message}\n`);
     return EXIT_FAILURE;
   }
   io.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
