@@ -1,3 +1,4 @@
+import { Counter, Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RestFixture, sampleJobGraph, startRestFixture } from './restFixture.js';
 
@@ -119,6 +120,19 @@ describe('REST API over the Dispatcher leader (Flink paths and JSON names)', () 
     expect(after).toContain('flink_jobmanager_numRegisteredTaskManagers 1');
     expect(after).toContain('flink_jobmanager_numRunningJobs 0');
     expect(after).not.toContain('job_id="job-m"');
+  });
+
+  it("GET /metrics also serves registries handed to the server (such as the RPC layer's)", async () => {
+    const registry = new Registry();
+    new Counter({ name: 'flink_rpc_test_calls_total', help: 'calls', registers: [registry] }).inc(3);
+    const other = await startRestFixture({ metricRegistries: [registry] });
+    try {
+      const text = await (await fetch(`${other.rest.url}/metrics`)).text();
+      expect(text).toContain('flink_jobmanager_numRegisteredTaskManagers 0');
+      expect(text).toContain('flink_rpc_test_calls_total 3');
+    } finally {
+      await other.close();
+    }
   });
 
   it('serves the dashboard and the view library as ES modules from the installed packages', async () => {

@@ -44,6 +44,9 @@ export class ClusterMetrics {
     this.numberOfFailedCheckpoints,
     this.numberOfInProgressCheckpoints,
   ];
+  /** @param extraRegistries registries rendered after the cluster's own metrics (e.g. the RPC layer's) */
+  constructor(private readonly extraRegistries: readonly Registry[] = []) {}
+
   /** Scrapes run one after the other: each resets and refills the gauges. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -76,7 +79,8 @@ export class ClusterMetrics {
       const labels = { job_id: job.jid, job_name: job.name };
       this.setJobMetrics(labels, detail, checkpoints);
     }
-    return this.registry.metrics();
+    const texts = await Promise.all([this.registry, ...this.extraRegistries].map((registry) => registry.metrics()));
+    return texts.join('\n');
   }
 
   private setJobMetrics(

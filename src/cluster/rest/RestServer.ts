@@ -9,6 +9,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Registry } from 'prom-client';
 import { type HighAvailabilityServices, LeaderGatewayRetriever } from '../../ha/index.js';
 import type { Logger, RpcService } from '../../index.js';
 import { DispatcherGateway } from '../gateways.js';
@@ -40,6 +41,11 @@ export interface RestServerOptions {
   readonly headersTimeoutMs?: number;
   /** How long an idle keep-alive connection stays open. Default 5 000. */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * More prom-client registries whose metrics `/metrics` also serves, e.g. the one given to the RPC service as
+   * `RpcConfig.metrics` (the RPC layer's call, mailbox and connection metrics).
+   */
+  readonly metricRegistries?: readonly Registry[];
   /** Open connections at most; more are closed at once (a flood of idle sockets cannot exhaust the process). Default 1 000. */
   readonly maxConnections?: number;
   /** How long a request waits for a Dispatcher leader before it is answered 503. Default 2 000. */
@@ -70,7 +76,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   const router = new Router();
   registerHandlers(router, {
     getDispatcher: () => dispatcher.getGateway(leaderTimeoutMs),
-    metrics: new ClusterMetrics(),
+    metrics: new ClusterMetrics(options.metricRegistries ?? []),
     refreshIntervalMs: options.refreshIntervalMs ?? 3_000,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     submitTimeoutMs: options.submitTimeoutMs ?? 30_000,
