@@ -106,3 +106,4 @@ export {
   TaskSlotTable,
 } from './taskexecutor/index.js';
 export * from './types.js';
+export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';

@@ -526,6 +526,28 @@ describe('CheckpointCoordinator', () => {
     }
   });
 
+  it('runs a checkpoint requested while another is in progress right after it', async () => {
+    const { harness } = await runningJob({ parallelism: 2 });
+    harness.onTrigger.handler = (attemptId, checkpointId) => {
+      setTimeout(
+        () =>
+          harness.gateway.acknowledgeCheckpoint('job-1', attemptId, checkpointId, { inline: checkpointId, size: 1 }),
+        20,
+      );
+    };
+    const ids = await Promise.all([
+      harness.gateway.triggerCheckpoint(5_000),
+      harness.gateway.triggerCheckpoint(5_000),
+      harness.gateway.triggerCheckpoint(5_000),
+    ]);
+    expect(ids).toEqual([1, 2, 3]);
+    // One at a time: checkpoint 2 was triggered only after every trigger of checkpoint 1.
+    const firstTriggerOf2 = harness.triggered.findIndex((t) => t.checkpointId === 2);
+    expect(harness.triggered.slice(0, firstTriggerOf2).every((t) => t.checkpointId === 1)).toBe(true);
+    const stats = await harness.gateway.requestCheckpointStats();
+    expect(stats.counts.completed).toBe(3);
+  });
+
   it('takes checkpoint ids from the HA counter, so a new JobMaster of the job never reuses one', async () => {
     const { harness } = await runningJob({ parallelism: 1, checkpointInterval: 20 });
     harness.onTrigger.handler = (attemptId, checkpointId) =>

@@ -24,6 +24,8 @@ import type {
 
 /** Flink's `execution.checkpointing.timeout` default: 10 minutes. */
 export const DEFAULT_CHECKPOINT_TIMEOUT = 600_000;
+/** Checkpoint requests that may wait for the one in progress; more are refused. */
+const MAX_QUEUED_TRIGGERS = 64;
 /** Flink's `web.checkpoints.history`. */
 const HISTORY_SIZE = 10;
 
@@ -71,6 +73,8 @@ export class CheckpointCoordinator {
   /** A trigger waiting for its checkpoint id from the counter. */
   private triggering = false;
   private latestCompleted: CompletedCheckpoint | undefined;
+  /** Checkpoint requests waiting for the one in progress. */
+  private readonly queuedTriggers: (() => void)[] = [];
   /** The store write of the checkpoint being completed, if any. */
   private storing: Promise<unknown> = Promise.resolve();
   private shutDown = false;
@@ -141,15 +145,26 @@ export class CheckpointCoordinator {
   triggerCheckpoint(): Promise<number> {
     if (this.shutDown) return Promise.reject(new CheckpointException('The checkpoint coordinator is shut down.'));
     if (this.pending !== undefined || this.triggering) {
-      return Promise.reject(
-        new CheckpointException('Checkpoint triggering failed: another checkpoint is still in progress.'),
-      );
+      // One checkpoint at a time (Flink's default): a request made meanwhile runs once the current one settled.
+      if (this.queuedTriggers.length >= MAX_QUEUED_TRIGGERS) {
+        return Promise.reject(
+          new CheckpointException('Checkpoint triggering failed: too many checkpoint requests are queued.'),
+        );
+      }
+      return new Promise<number>((resolve, reject) => {
+        this.queuedTriggers.push(() => this.triggerCheckpoint().then(resolve, reject));
+      });
     }
     const tasks = this.options.tasksToTrigger();
     if (typeof tasks === 'string') return Promise.reject(new CheckpointException(tasks));
     this.triggering = true;
     const timestamp = Date.now();
     return new Promise<number>((resolve, reject) => {
+      const failed = (error: Error) => {
+        this.triggering = false;
+        reject(error);
+        this.runQueuedTrigger();
+      };
       this.options.mainThread
         .thenApply(
           this.options.counter.getAndIncrement(),
@@ -157,16 +172,19 @@ export class CheckpointCoordinator {
             this.triggering = false;
             this.startPending(checkpointId, timestamp, { resolve, reject });
           },
-          (error: unknown) => {
-            this.triggering = false;
-            reject(new CheckpointException('Could not obtain a checkpoint id.', { cause: error }));
-          },
+          (error: unknown) => failed(new CheckpointException('Could not obtain a checkpoint id.', { cause: error })),
         )
         .catch((error: unknown) => {
-          this.triggering = false;
-          reject(error instanceof Error ? error : new CheckpointException(String(error)));
+          failed(error instanceof Error ? error : new CheckpointException(String(error)));
         });
     });
+  }
+
+  /** Starts the oldest queued request, now that no checkpoint is in progress. */
+  private runQueuedTrigger(): void {
+    if (this.pending !== undefined || this.triggering) return;
+    const next = this.queuedTriggers.shift();
+    if (next !== undefined) next();
   }
 
   private startPending(
@@ -178,6 +196,7 @@ export class CheckpointCoordinator {
     const tasks = this.options.tasksToTrigger();
     if (this.shutDown || typeof tasks === 'string') {
       waiter.reject(new CheckpointException(typeof tasks === 'string' ? tasks : 'The coordinator is shut down.'));
+      this.runQueuedTrigger();
       return;
     }
     const pending: PendingCheckpoint = {
@@ -270,8 +289,10 @@ export class CheckpointCoordinator {
   /** Stops triggering and aborts what is pending. */
   shutdown(reason: string): void {
     this.stopCheckpointScheduler();
-    this.abortPendingCheckpoints(reason);
     this.shutDown = true;
+    this.abortPendingCheckpoints(reason);
+    // Queued requests fail now: triggering after shutdown rejects.
+    for (const queued of this.queuedTriggers.splice(0)) queued();
   }
 
   getLatestCompleted(): CompletedCheckpoint | undefined {
@@ -353,6 +374,7 @@ export class CheckpointCoordinator {
         });
     }
     for (const waiter of pending.waiters) waiter.resolve(completed.checkpointId);
+    this.runQueuedTrigger();
   }
 
   private abortPending(pending: PendingCheckpoint, reason: string): void {
@@ -372,6 +394,7 @@ export class CheckpointCoordinator {
     }
     const error = new CheckpointException(reason);
     for (const waiter of pending.waiters) waiter.reject(error);
+    if (!this.shutDown) this.runQueuedTrigger();
   }
 
   private entry(pending: PendingCheckpoint, status: CheckpointStatsEntry['status']): CheckpointStatsEntry {

@@ -57,6 +57,7 @@ import { TERMINAL_EXECUTION_STATES } from '../types.js';
 import type { ArchivedJob } from './ArchivedJob.js';
 import { CheckpointCoordinator, type CheckpointTask, DEFAULT_CHECKPOINT_TIMEOUT } from './CheckpointCoordinator.js';
 import { type Execution, ExecutionGraph } from './ExecutionGraph.js';
+import { type PooledSlot, SlotPool } from './SlotPool.js';
 
 /** Settings of a JobMaster (Flink's option names in the comments), milliseconds. */
 export interface JobMasterConfiguration {
@@ -135,15 +136,6 @@ interface RegisteredTaskManager {
   readonly gateway: TaskExecutorGateway;
 }
 
-/** A slot this job holds (Flink's AllocatedSlot in the declarative slot pool). */
-interface PooledSlot {
-  readonly allocationId: AllocationId;
-  readonly resourceId: ResourceId;
-  readonly slotIndex: number;
-  /** The execution attempt deployed into it, if any. */
-  assignedTo: ExecutionAttemptId | undefined;
-}
-
 interface ResourceManagerConnection {
   readonly gateway: ResourceManagerGateway;
   readonly resourceManagerId: ResourceManagerId;
@@ -174,7 +166,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   private readonly configuration: JobMasterConfiguration;
   private readonly checkpoints: CheckpointCoordinator;
   private readonly taskManagers = new Map<ResourceId, RegisteredTaskManager>();
-  private readonly slots = new Map<AllocationId, PooledSlot>();
+  private readonly slotPool = new SlotPool();
   private taskManagerHeartbeats: HeartbeatManager<TaskExecutorToJobManagerHeartbeatPayload, AllocationId[]> | undefined;
   private resourceManagerHeartbeats: HeartbeatManager<undefined, undefined> | undefined;
   private resourceManagerRetrieval: LeaderRetrievalService | undefined;
@@ -247,7 +239,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
             true,
           ),
         reportPayload: (resourceId, payload) => this.reconcileDeployments(resourceId, payload),
-        retrievePayload: (resourceId) => this.allocationsOn(resourceId),
+        retrievePayload: (resourceId) => this.slotPool.allocationsOn(resourceId),
       },
       mainThread,
       this.logger,
@@ -386,9 +378,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     if (this.stopped || this.graph.getStatus() !== 'RUNNING') return;
     const waiting = this.graph.executions.filter((execution) => execution.state === 'SCHEDULED');
     if (waiting.length === 0) return;
-    const free = [...this.slots.values()].filter(
-      (slot) => slot.assignedTo === undefined && this.taskManagers.has(slot.resourceId),
-    );
+    const free = this.slotPool.freeSlots((resourceId) => this.taskManagers.has(resourceId));
     if (free.length < waiting.length) return;
     this.slotRequestTimer?.cancel();
     this.slotRequestTimer = undefined;
@@ -461,10 +451,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
 
   private onExecutionTerminal(execution: Execution): void {
     const allocationId = execution.slot?.allocationId;
-    if (allocationId !== undefined) {
-      const slot = this.slots.get(allocationId);
-      if (slot !== undefined && slot.assignedTo === execution.attemptId) slot.assignedTo = undefined;
-    }
+    if (allocationId !== undefined) this.slotPool.release(allocationId, execution.attemptId);
     if (execution.state === 'FINISHED') this.checkpoints.notifyTaskFinished(execution.attemptId);
     this.checkAllTerminal();
   }
@@ -511,7 +498,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     if (this.stopped || this.graph.getStatus() !== 'RESTARTING') return;
     this.numRestarts += 1;
     this.graph.resetForRestart();
-    for (const slot of this.slots.values()) slot.assignedTo = undefined;
+    this.slotPool.releaseAll();
     this.getMainThreadExecutor()
       .thenApply(
         this.checkpoints.restoreLatestCheckpoint(),
@@ -582,13 +569,12 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     this.slotRequestTimer?.cancel();
     this.restartTimer?.cancel();
     const cause = serializeError(new Error(`Job ${this.jobId} reached the terminal state ${status}.`));
-    for (const slot of this.slots.values()) {
+    for (const slot of this.slotPool.drain()) {
       this.taskManagers
         .get(slot.resourceId)
         ?.gateway.freeSlot(slot.allocationId, cause, this.configuration.rpcTimeout)
         .catch((error: unknown) => this.logger.debug({ err: error }, 'Could not free a slot.'));
     }
-    this.slots.clear();
     const result: JobResult = {
       jobId: this.jobId,
       jobName: this.graph.jobName,
@@ -775,23 +761,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     if (this.graph.isTerminal() || status === 'CANCELLING' || status === 'FAILING' || this.archive !== undefined) {
       return [];
     }
-    const accepted: SlotOffer[] = [];
-    for (const offer of offers) {
-      if (typeof offer?.allocationId !== 'string' || !Number.isInteger(offer.slotIndex)) continue;
-      const known = this.slots.get(offer.allocationId);
-      if (known !== undefined) {
-        if (known.resourceId === resourceId) accepted.push(offer);
-        continue;
-      }
-      if (this.slots.size >= this.requiredSlots()) continue;
-      this.slots.set(offer.allocationId, {
-        allocationId: offer.allocationId,
-        resourceId,
-        slotIndex: offer.slotIndex,
-        assignedTo: undefined,
-      });
-      accepted.push(offer);
-    }
+    const accepted = this.slotPool.offer(resourceId, offers, this.requiredSlots());
     if (accepted.length > 0) this.runAsync(() => this.tryDeploy());
     return accepted;
   }
@@ -823,12 +793,6 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     }
   }
 
-  private allocationsOn(resourceId: ResourceId): AllocationId[] {
-    const allocations: AllocationId[] = [];
-    for (const slot of this.slots.values()) if (slot.resourceId === resourceId) allocations.push(slot.allocationId);
-    return allocations;
-  }
-
   /** A TaskExecutor is gone (heartbeat, disconnect, replaced): its slots go, its tasks fail, the job fails over. */
   private disconnectTaskManagerInternal(resourceId: ResourceId, cause: Error, notifyTaskManager: boolean): void {
     const taskManager = this.taskManagers.get(resourceId);
@@ -836,7 +800,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     this.logger.info({ taskManager: resourceId, reason: cause.message }, 'Disconnecting TaskManager.');
     this.taskManagers.delete(resourceId);
     this.taskManagerHeartbeats?.unmonitorTarget(resourceId);
-    for (const [allocationId, slot] of this.slots) if (slot.resourceId === resourceId) this.slots.delete(allocationId);
+    this.slotPool.removeTaskManager(resourceId);
     const affected = this.graph.executions.filter(
       (execution) => execution.slot?.resourceId === resourceId && !TERMINAL_EXECUTION_STATES.has(execution.state),
     );
@@ -848,8 +812,6 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
         this.graph.transition(execution, 'FAILED', serializeError(cause));
         firstFailed ??= execution;
       }
-      const slot = execution.slot;
-      if (slot !== undefined) this.slots.delete(slot.allocationId);
     }
     if (notifyTaskManager) {
       taskManager.gateway.disconnectJobManager(this.jobId, serializeError(cause)).catch(() => {});
