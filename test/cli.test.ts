@@ -17,15 +17,22 @@ class Capture extends Writable {
   }
 }
 
-async function cli(args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Starts the CLI in this process; its output can be watched while it runs. */
+function startCli(args: string[], signal?: AbortSignal): { stdout: Capture; stderr: Capture; code: Promise<number> } {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runCli(
+  const code = runCli(
     args,
     { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream },
     signal,
   );
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return { stdout, stderr, code };
+}
+
+async function cli(args: string[], signal?: AbortSignal): Promise<{ code: number; stdout: string; stderr: string }> {
+  const started = startCli(args, signal);
+  const code = await started.code;
+  return { code, stdout: started.stdout.text, stderr: started.stderr.text };
 }
 
 let fixture: RestFixture;
@@ -98,15 +105,17 @@ describe('flink-rpc CLI', () => {
   });
 
   it('run follows the job with progress and exits 0 when it finishes', async () => {
-    setTimeout(() => fixture.dispatcher.cluster.setJobState('cli-job', 'RESTARTING'), 150);
-    setTimeout(() => fixture.dispatcher.cluster.setJobState('cli-job', 'RUNNING'), 300);
-    setTimeout(() => fixture.dispatcher.cluster.setJobState('cli-job', 'FINISHED'), 450);
-    const { code, stdout, stderr } = await cli(['run', jobFile, '--interval', '50', '-m', fixture.rest.url]);
-    expect(stderr).toContain('submitted with id cli-job');
-    expect(stdout).toMatch(/RUNNING \| tasks: 4 RUNNING \| checkpoints: \d+ \| restarts: 0/);
-    expect(stdout).toMatch(/RESTARTING .*restarts: 1/);
-    expect(stdout).toMatch(/Job cli-job FINISHED after .* \(1 restarts\)/);
-    expect(code).toBe(0);
+    const run = startCli(['run', jobFile, '--interval', '20', '-m', fixture.rest.url]);
+    // Each state change waits until the progress view has shown the previous one (no race with the poll interval).
+    await expect.poll(() => run.stdout.text).toMatch(/RUNNING \| tasks: 4 RUNNING \| checkpoints: \d+ \| restarts: 0/);
+    fixture.dispatcher.cluster.setJobState('cli-job', 'RESTARTING', 'DEPLOYING');
+    await expect.poll(() => run.stdout.text).toMatch(/RESTARTING \| tasks: 4 DEPLOYING .*restarts: 1/);
+    fixture.dispatcher.cluster.setJobState('cli-job', 'RUNNING');
+    await expect.poll(() => run.stdout.text).toMatch(/RUNNING \| tasks: 4 RUNNING .*restarts: 1/);
+    fixture.dispatcher.cluster.setJobState('cli-job', 'FINISHED');
+    expect(await run.code).toBe(0);
+    expect(run.stderr.text).toContain('submitted with id cli-job');
+    expect(run.stdout.text).toMatch(/Job cli-job FINISHED after .* \(1 restarts\)/);
   });
 
   it('run counts the records committed by the generator sinks it can read', async () => {
