@@ -71,6 +71,7 @@ describe('flink-rpc CLI', () => {
       expect(code, command).toBe(0);
       expect(stdout, command).toContain(`Usage: flink-rpc ${command}`);
     }
+    expect(await cli(['--version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/run \[options\] <job\.json>/);

@@ -5,6 +5,7 @@
  * Exit codes: 0 success (the job FINISHED), 1 the job failed or was cancelled, or an error, 2 wrong usage.
  */
 
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { cancelJob, listJobs, runJob } from './commands/jobs.js';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './output.js';
@@ -38,6 +39,7 @@ function buildProgram(
 ): Command {
   const program = new Command('flink-rpc')
     .description("Run and operate a small Flink cluster built on flink-rpc (Flink's CLI, REST API and dashboard).")
+    .version(packageVersion(), '-V, --version', 'print the flink-rpc version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -229,6 +231,14 @@ interface MiniClusterFlags {
 function rawArgs(argv: readonly string[], command: Command, name: string): string[] {
   const at = argv.indexOf(name);
   return at < 0 ? [...command.args] : argv.slice(at + 1);
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function positiveInteger(value: string): number {
