@@ -188,6 +188,34 @@ describe('flink-rpc CLI', () => {
     });
   });
 
+  it('process commands refuse bad configuration with exit 2 before starting anything', async () => {
+    const badValue = await cli(['jobmanager', '-Dheartbeat.interval=soon']);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain('heartbeat.interval');
+    const badFlag = await cli(['taskmanager', '--bogus', '1']);
+    expect(badFlag).toMatchObject({ code: 2, stderr: expect.stringContaining('--bogus') });
+    const badDefine = await cli(['minicluster', '-D', 'novalue']);
+    expect(badDefine).toMatchObject({ code: 2, stderr: expect.stringContaining('expected key=value') });
+  });
+
+  it('minicluster serves the REST API and dashboard until Ctrl-C, then exits 0', async () => {
+    const controller = new AbortController();
+    const mini = startCli(['minicluster', '-t', '1', '-s', '2', '--rest-port', '0'], controller.signal);
+    const ready = /REST API and dashboard at (http:\/\/\S+)/;
+    await expect.poll(() => mini.stdout.text, { timeout: 15_000 }).toMatch(ready);
+    const url = ready.exec(mini.stdout.text)?.[1] as string;
+    expect(mini.stdout.text).toContain('MiniCluster ready: 1 TaskManagers × 2 slots');
+    await expect
+      .poll(async () => ((await (await fetch(`${url}/overview`)).json()) as { taskmanagers: number }).taskmanagers)
+      .toBe(1);
+    const listed = await cli(['list', '-m', url]);
+    expect(listed).toMatchObject({ code: 0, stdout: expect.stringContaining('No running jobs') });
+    controller.abort();
+    expect(await mini.code).toBe(0);
+    expect(mini.stdout.text).toContain('MiniCluster shutting down');
+    await expect(fetch(`${url}/overview`)).rejects.toThrow();
+  });
+
   it('the installed launcher runs the CLI (exit codes reach the shell)', async () => {
     const run = promisify(execFile);
     const help = await run(process.execPath, ['bin/flink-rpc.js', 'list', '--help'], {
