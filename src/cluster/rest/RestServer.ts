@@ -108,6 +108,8 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     await dispatcher.close();
     throw error;
   }
+  // After start, a server error (e.g. out of file descriptors on accept) is logged; it must not end the process.
+  server.on('error', (error) => logger.error({ err: error }, 'REST server error.'));
   const bound = server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : (options.port ?? 8081);
   const address = options.address ?? '127.0.0.1';
