@@ -153,6 +153,15 @@ describe('flink-rpc CLI', () => {
     expect(fixture.dispatcher.cluster.jobs.get('cli-job')?.state).toBe('RUNNING');
   });
 
+  it('run rides out a JobManager that is briefly unreachable, and gives up after --unavailable-timeout', async () => {
+    const run = startCli(['run', jobFile, '--interval', '20', '--unavailable-timeout', '400', '-m', fixture.rest.url]);
+    await expect.poll(() => run.stdout.text).toMatch(/RUNNING \| tasks: 4 RUNNING/);
+    await fixture.dispatcher.close(); // no Dispatcher leader: 503 for a while
+    await expect.poll(() => run.stdout.text).toMatch(/\(The Dispatcher leader is not available: .*; retrying\)/);
+    expect(await run.code).toBe(1);
+    expect(run.stderr.text).toMatch(/no Dispatcher leader right now \(HTTP 503\)/);
+  });
+
   it('run refuses bad job files and shows the JobManager refusal', async () => {
     const missing = await cli(['run', join(dir, 'nope.json'), '-m', fixture.rest.url]);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('Cannot read the job graph file') });
