@@ -107,3 +107,4 @@ export {
 } from './taskexecutor/index.js';
 export * from './types.js';
 export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';
+export { ResourceManagerConnection, type ResourceManagerConnectionOptions } from './jobmaster/ResourceManagerConnection.js';

@@ -427,3 +427,103 @@ describe('TaskExecutor registration at the ResourceManager', () => {
     }
   });
 });
+
+describe('TaskExecutor following a job leader', () => {
+  it('keeps its tasks while the job leader is briefly unknown and comes back under the same session', async () => {
+    const service = await TestingRpcService.create();
+    const ha = new EmbeddedHaServices();
+    service.registerGateway(
+      'rpc://testing/rm',
+      createTestingGateway(ResourceManagerGateway, {
+        registerTaskExecutor: async () => ({
+          kind: 'success',
+          value: { instanceId: 'instance', resourceManagerResourceId: 'rm' },
+        }),
+        sendSlotReport: async () => {},
+        heartbeatFromTaskManager: async () => {},
+      }),
+    );
+    const registrations: string[] = [];
+    service.registerGateway(
+      JM_ADDRESS,
+      createTestingGateway(JobMasterGateway, {
+        registerTaskManager: async (_jobId, info) => {
+          registrations.push(info.sessionId);
+          return { kind: 'success', value: { jobMasterResourceId: 'jm-resource' } };
+        },
+        offerSlots: async (_resourceId, offered) => offered,
+        updateTaskExecutionState: async () => {},
+        heartbeatFromTaskManager: async () => {},
+        disconnectTaskManager: async () => {},
+      }),
+    );
+    const rmElection = ha.getResourceManagerLeaderElection();
+    const { sessions } = await elect(rmElection, () => 'rpc://testing/rm');
+    let jobLeaderListener: { notifyLeaderAddress(a: string | null, s: string | null): void } | undefined;
+    const haWithControlledJobLeader = new Proxy(ha, {
+      get(target, property) {
+        if (property === 'getJobManagerLeaderRetriever') {
+          return () => ({
+            start: async (listener: typeof jobLeaderListener) => {
+              jobLeaderListener = listener;
+              listener?.notifyLeaderAddress(JM_ADDRESS, 'jm-session');
+            },
+            stop: async () => {},
+          });
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const tm = await startTaskManager({
+      rpcService: service,
+      haServices: haWithControlledJobLeader,
+      numberOfSlots: 1,
+      resourceId: 'te-j',
+      heartbeat: HeartbeatServices.noOp(),
+      registration,
+      slotTimeout: 300,
+      taskCancellationTimeout: 100,
+    });
+    try {
+      const te = await service.connect(tm.taskExecutor.getAddress(), TaskExecutorGateway);
+      await eventually(async () =>
+        expect(
+          await tm.taskExecutor.callAsync(() => tm.taskExecutor.getResourceManagerConnection(), 1_000),
+        ).toBeDefined(),
+      );
+      await te.requestSlot(
+        { resourceId: 'te-j', slotNumber: 0 },
+        JOB,
+        'slot-a',
+        JM_ADDRESS,
+        sessions[0] as string,
+        1_000,
+      );
+      await eventually(async () =>
+        expect(await tm.taskExecutor.callAsync(() => tm.taskExecutor.getJobManagerConnections(), 1_000)).toHaveLength(
+          1,
+        ),
+      );
+      await te.submitTask(tdd('slot-a', { operator: 'stall', config: {} }), 'jm-session', 1_000);
+      const running = () => tm.taskExecutor.callAsync(() => tm.taskExecutor.getTasks().length, 1_000);
+      expect(await running()).toBe(1);
+
+      jobLeaderListener?.notifyLeaderAddress(null, null);
+      await sleep(100);
+      jobLeaderListener?.notifyLeaderAddress(JM_ADDRESS, 'jm-session');
+      await sleep(400);
+      expect(await running()).toBe(1);
+      expect(registrations).toHaveLength(1);
+
+      // gone for longer than the slot timeout: the tasks of the lost leader are cancelled
+      jobLeaderListener?.notifyLeaderAddress(null, null);
+      await eventually(async () => expect(await running()).toBe(0), 2_000);
+    } finally {
+      await tm.close();
+      await rmElection.close();
+      await ha.close();
+      await service.closeAsync();
+    }
+  });
+});

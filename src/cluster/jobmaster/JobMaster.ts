@@ -9,7 +9,7 @@
  * executor and are dropped once the endpoint terminated.
  */
 
-import type { HighAvailabilityServices, LeaderRetrievalService } from '../../ha/index.js';
+import type { HighAvailabilityServices } from '../../ha/index.js';
 import type { HeartbeatManager, HeartbeatServices } from '../../heartbeat/index.js';
 import { FencedRpcEndpoint, type Logger, type RpcService, type ScheduledTask } from '../../index.js';
 import {
@@ -19,11 +19,10 @@ import {
   serializeError,
   UnknownComponentException,
 } from '../errors.js';
-import { JobMasterGateway, ResourceManagerGateway, TaskExecutorGateway } from '../gateways.js';
+import { JobMasterGateway, TaskExecutorGateway } from '../gateways.js';
 import type { CheckpointIdCounter, CompletedCheckpointStore } from '../ha/stores.js';
 import {
   DEFAULT_REGISTRATION_OPTIONS,
-  RetryingRegistration,
   type RetryingRegistrationOptions,
 } from '../registration/RetryingRegistration.js';
 import type { RestartBackoffTimeStrategy } from '../restart/restartStrategies.js';
@@ -36,7 +35,6 @@ import type {
   JobExceptions,
   JobId,
   JobMasterId,
-  JobMasterRegistrationSuccess,
   JobMasterTaskManagerRegistrationSuccess,
   JobResult,
   JobStatus,
@@ -57,6 +55,7 @@ import { TERMINAL_EXECUTION_STATES } from '../types.js';
 import type { ArchivedJob } from './ArchivedJob.js';
 import { CheckpointCoordinator, type CheckpointTask, DEFAULT_CHECKPOINT_TIMEOUT } from './CheckpointCoordinator.js';
 import { type Execution, ExecutionGraph } from './ExecutionGraph.js';
+import { ResourceManagerConnection } from './ResourceManagerConnection.js';
 import { type PooledSlot, SlotPool } from './SlotPool.js';
 
 /** Settings of a JobMaster (Flink's option names in the comments), milliseconds. */
@@ -136,12 +135,6 @@ interface RegisteredTaskManager {
   readonly gateway: TaskExecutorGateway;
 }
 
-interface ResourceManagerConnection {
-  readonly gateway: ResourceManagerGateway;
-  readonly resourceManagerId: ResourceManagerId;
-  readonly resourceManagerResourceId: ResourceId;
-}
-
 interface ExceptionEntry {
   readonly exceptionName: string;
   readonly stacktrace: string;
@@ -152,8 +145,6 @@ interface ExceptionEntry {
 
 /** Flink's `web.exception-history-size`. */
 const EXCEPTION_HISTORY_SIZE = 16;
-/** Pause before declaring resources again after the declaration failed. */
-const REDECLARE_DELAY_MS = 500;
 
 export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMasterGateway {
   static readonly gateways = [JobMasterGateway];
@@ -168,13 +159,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   private readonly taskManagers = new Map<ResourceId, RegisteredTaskManager>();
   private readonly slotPool = new SlotPool();
   private taskManagerHeartbeats: HeartbeatManager<TaskExecutorToJobManagerHeartbeatPayload, AllocationId[]> | undefined;
-  private resourceManagerHeartbeats: HeartbeatManager<undefined, undefined> | undefined;
-  private resourceManagerRetrieval: LeaderRetrievalService | undefined;
-  private resourceManagerLeader: { address: string; sessionId: string } | null = null;
-  private resourceManagerRegistration:
-    | RetryingRegistration<ResourceManagerGateway, ResourceManagerId, JobMasterRegistrationSuccess>
-    | undefined;
-  private resourceManagerConnection: ResourceManagerConnection | undefined;
+  private resourceManager: ResourceManagerConnection | undefined;
   private slotRequestTimer: ScheduledTask<void> | undefined;
   private restartTimer: ScheduledTask<void> | undefined;
   /** What to do once every execution reached a terminal state (a restart, or the job's final state). */
@@ -244,29 +229,22 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       mainThread,
       this.logger,
     );
-    this.resourceManagerHeartbeats = this.args.heartbeat.createHeartbeatManager(
-      this.resourceId,
-      {
-        notifyHeartbeatTimeout: (resourceId) =>
-          this.onResourceManagerLost(resourceId, `The heartbeat of ResourceManager with id ${resourceId} timed out.`),
-        notifyTargetUnreachable: (resourceId) =>
-          this.onResourceManagerLost(resourceId, `ResourceManager with id ${resourceId} is no longer reachable.`),
-        reportPayload: () => {},
-        retrievePayload: () => undefined,
-      },
+    this.resourceManager = new ResourceManagerConnection({
+      rpcService: this.getRpcService(),
+      haServices: this.args.haServices,
+      heartbeat: this.args.heartbeat,
+      registration: this.configuration.registration,
+      rpcTimeout: this.configuration.rpcTimeout,
+      jobId: this.jobId,
+      jobMasterId: this.getFencingToken(),
+      resourceId: this.resourceId,
+      jobMasterAddress: this.getAddress(),
       mainThread,
-      this.logger,
-    );
-
-    const retrieval = this.args.haServices.getResourceManagerLeaderRetriever();
-    this.resourceManagerRetrieval = retrieval;
-    retrieval
-      .start({
-        notifyLeaderAddress: (address, sessionId) =>
-          this.runAsync(() => this.onResourceManagerLeader(address, sessionId)),
-        handleError: (error) => this.logger.error({ err: error }, 'ResourceManager leader retrieval failed.'),
-      })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'Could not follow the ResourceManager leader.'));
+      logger: this.logger,
+      requiredSlots: () => this.requiredSlots(),
+      jobStatus: () => this.graph.getStatus(),
+    });
+    this.resourceManager.start();
 
     mainThread
       .thenApply(
@@ -284,9 +262,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     this.checkpoints.shutdown('The JobMaster is stopping.');
     this.slotRequestTimer?.cancel();
     this.restartTimer?.cancel();
-    this.resourceManagerRegistration?.cancel();
     this.taskManagerHeartbeats?.stop();
-    this.resourceManagerHeartbeats?.stop();
     const terminal = this.archive !== undefined;
     const cause = serializeError(
       new Error(
@@ -308,12 +284,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       taskManager.gateway.disconnectJobManager(this.jobId, cause).catch(() => {});
     }
     this.taskManagers.clear();
-    const connection = this.resourceManagerConnection;
-    this.resourceManagerConnection = undefined;
-    connection?.gateway
-      .disconnectJobManager(this.jobId, terminal ? this.graph.getStatus() : 'SUSPENDED', cause)
-      .catch(() => {});
-    await this.resourceManagerRetrieval?.stop();
+    await this.resourceManager?.close(terminal ? this.graph.getStatus() : 'SUSPENDED', cause.message);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -822,109 +793,19 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // ResourceManager: leader following, registration, resource declaration, heartbeats
-
-  private onResourceManagerLeader(address: string | null, sessionId: string | null): void {
-    if (this.stopped) return;
-    this.resourceManagerLeader = address !== null && sessionId !== null ? { address, sessionId } : null;
-    this.logger.info({ address, sessionId }, 'New ResourceManager leader.');
-    this.reconnectToResourceManager('The ResourceManager leader changed.');
-  }
-
-  private onResourceManagerLost(resourceId: ResourceId, reason: string): void {
-    if (this.resourceManagerConnection?.resourceManagerResourceId !== resourceId) return;
-    this.logger.info({ reason }, 'Lost the ResourceManager: registering again.');
-    this.reconnectToResourceManager(reason);
-  }
-
-  private reconnectToResourceManager(reason: string): void {
-    this.resourceManagerRegistration?.cancel();
-    this.resourceManagerRegistration = undefined;
-    const connection = this.resourceManagerConnection;
-    if (connection !== undefined) {
-      this.resourceManagerConnection = undefined;
-      this.resourceManagerHeartbeats?.unmonitorTarget(connection.resourceManagerResourceId);
-      connection.gateway
-        .disconnectJobManager(this.jobId, this.graph.getStatus(), serializeError(new Error(reason)))
-        .catch(() => {});
-    }
-    const leader = this.resourceManagerLeader;
-    if (leader === null || this.stopped) return;
-    const registration = new RetryingRegistration<
-      ResourceManagerGateway,
-      ResourceManagerId,
-      JobMasterRegistrationSuccess
-    >({
-      rpcService: this.getRpcService(),
-      targetName: 'ResourceManager',
-      targetAddress: leader.address,
-      fencingToken: leader.sessionId,
-      gateway: ResourceManagerGateway,
-      options: this.configuration.registration,
-      logger: this.logger,
-      invoke: (gateway, timeoutMs) =>
-        gateway.registerJobMaster(this.getFencingToken(), this.resourceId, this.getAddress(), this.jobId, timeoutMs),
-    });
-    this.resourceManagerRegistration = registration;
-    registration.startRegistration();
-    this.getMainThreadExecutor()
-      .thenApply(
-        registration.result,
-        ({ gateway, success }) => {
-          // A success of an attempt that is no longer the current one is dropped.
-          if (this.resourceManagerRegistration !== registration || this.stopped) return;
-          this.resourceManagerRegistration = undefined;
-          this.establishResourceManagerConnection(gateway, leader.sessionId, success);
-        },
-        (error: unknown) => {
-          if (this.resourceManagerRegistration !== registration) return;
-          this.resourceManagerRegistration = undefined;
-          this.logger.error({ err: error }, 'Registration at the ResourceManager failed for good.');
-        },
-      )
-      .catch(() => {});
-  }
-
-  private establishResourceManagerConnection(
-    gateway: ResourceManagerGateway,
-    resourceManagerId: ResourceManagerId,
-    success: JobMasterRegistrationSuccess,
-  ): void {
-    const resourceManagerResourceId = success.resourceManagerResourceId;
-    this.resourceManagerConnection = { gateway, resourceManagerId, resourceManagerResourceId };
-    this.logger.info({ resourceManagerId }, 'Registered at the ResourceManager.');
-    this.resourceManagerHeartbeats?.monitorTarget(resourceManagerResourceId, {
-      receiveHeartbeat: (origin) => gateway.heartbeatFromJobManager(origin),
-      requestHeartbeat: (origin) => gateway.heartbeatFromJobManager(origin),
-    });
-    this.declareRequiredResources();
-  }
+  // ResourceManager
 
   private declareRequiredResources(): void {
-    const connection = this.resourceManagerConnection;
-    if (connection === undefined || this.stopped) return;
-    const requirements = {
-      jobId: this.jobId,
-      jobMasterAddress: this.getAddress(),
-      numberOfRequiredSlots: this.requiredSlots(),
-    };
-    connection.gateway
-      .declareRequiredResources(this.getFencingToken(), requirements, this.configuration.rpcTimeout)
-      .catch((error: unknown) => {
-        this.logger.debug({ err: error }, 'Declaring the required resources failed; trying again.');
-        this.scheduleRunAsync(() => {
-          if (this.resourceManagerConnection === connection) this.declareRequiredResources();
-        }, REDECLARE_DELAY_MS);
-      });
+    if (!this.stopped) this.resourceManager?.declareRequiredResources();
   }
 
   heartbeatFromResourceManager(resourceId: ResourceId): Promise<void> {
-    return this.resourceManagerHeartbeats?.requestHeartbeat(resourceId, undefined) ?? Promise.resolve();
+    return this.resourceManager?.heartbeatFromResourceManager(resourceId) ?? Promise.resolve();
   }
 
   async disconnectResourceManager(resourceManagerId: ResourceManagerId, cause: SerializedError): Promise<void> {
-    if (this.resourceManagerConnection?.resourceManagerId !== resourceManagerId) return;
-    this.reconnectToResourceManager(
+    this.resourceManager?.disconnectResourceManager(
+      resourceManagerId,
       typeof cause?.message === 'string' ? cause.message : 'The ResourceManager disconnected.',
     );
   }

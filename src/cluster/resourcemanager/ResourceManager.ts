@@ -200,7 +200,9 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
     } catch (error) {
       return failure(`Could not add the job ${jobId} to the job leader id service: ${errorMessage(error)}`);
     }
-    const waitMs = Math.max(1, (Number.isFinite(timeoutMs) ? timeoutMs : 10_000) / 2);
+    // Until the job's leader is known the answer waits (at most the caller's timeout): a caller that times out
+    // retries at once with a longer timeout, whereas a Failure would make it pause for the refused delay.
+    const waitMs = Math.min(Math.max(1, Number.isFinite(timeoutMs) ? timeoutMs : 10_000), 60_000);
     const mainThread = this.getMainThreadExecutor();
     const connecting = this.getRpcService().connect(jobMasterAddress, jobMasterId, JobMasterGateway);
     const [leaderId, gateway] = await Promise.all([
@@ -214,6 +216,7 @@ export class ResourceManager extends FencedRpcEndpoint<ResourceManagerId> implem
       if (gateway instanceof Error) {
         return failure(`Could not connect to the JobMaster at ${jobMasterAddress}: ${gateway.message}`);
       }
+      if (leaderId === null) return failure(`No JobMaster leader of job ${jobId} is known to the ResourceManager.`);
       if (leaderId !== jobMasterId) {
         return failure(
           `The leading JobMaster id ${leaderId} did not match the received JobMaster id ${jobMasterId}. ` +

@@ -90,6 +90,8 @@ interface JobEntry {
   connection: JobManagerConnection | undefined;
   /** The id of the latest slot offer: answers to older offers are ignored. */
   offerId: number;
+  /** Runs when the job has had no leader for a while: only then is its JobMaster connection given up. */
+  leaderLostTimer: ScheduledTask<void> | undefined;
 }
 
 /** A simple check of the RPC arguments peers send (they are untrusted input). */
@@ -116,6 +118,8 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private readonly slotTimeouts = new Map<AllocationId, ScheduledTask<void>>();
   /** Per task: state updates are sent one after the other. */
   private readonly updateChains = new Map<ExecutionAttemptId, Promise<void>>();
+  /** The JobMaster connection each task was deployed by: its state updates and acknowledgements go there. */
+  private readonly taskConnections = new Map<ExecutionAttemptId, JobManagerConnection>();
   private rmRetrieval: LeaderRetrievalService | undefined;
   private rmLeader: { address: string; sessionId: string } | null = null;
   private rmRegistration:
@@ -207,6 +211,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     for (const task of tasks) task.cancelExecution();
     for (const job of this.jobs.values()) {
       job.registration?.cancel();
+      job.leaderLostTimer?.cancel();
       await job.retrieval?.stop().catch(() => {});
       if (job.connection !== undefined) {
         farewells.push(job.connection.gateway.disconnectTaskManager(this.resourceId, cause));
@@ -474,6 +479,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
       registration: undefined,
       connection: undefined,
       offerId: 0,
+      leaderLostTimer: undefined,
     };
     this.jobs.set(jobId, job);
     const retrieval = this.options.haServices.getJobManagerLeaderRetriever(jobId, jobMasterAddress);
@@ -494,8 +500,28 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     if (leader?.address === job.leader?.address && leader?.sessionId === job.leader?.sessionId) return;
     this.logger.info({ jobId: job.jobId, leader }, 'New JobMaster leader.');
     job.leader = leader;
+    if (leader === null) {
+      // The leader may only be unreachable for the HA backend for a moment (e.g. a ZooKeeper restart) and come back
+      // under the same session: keep its connection and tasks for a while.
+      job.registration?.cancel();
+      job.registration = undefined;
+      if (job.connection !== undefined && job.leaderLostTimer === undefined) {
+        job.leaderLostTimer = this.scheduleRunAsync(() => {
+          job.leaderLostTimer = undefined;
+          if (this.jobs.get(job.jobId) !== job || job.leader !== null) return;
+          this.disconnectJobManagerConnection(
+            job,
+            new Error(`JobManager responsible for ${job.jobId} lost the leadership.`),
+          );
+        }, this.slotTimeout);
+      }
+      return;
+    }
+    job.leaderLostTimer?.cancel();
+    job.leaderLostTimer = undefined;
+    if (job.connection !== undefined && job.connection.jobMasterId === leader.sessionId) return; // the same leader
     this.disconnectJobManagerConnection(job, new Error(`JobManager responsible for ${job.jobId} lost the leadership.`));
-    if (leader !== null) this.connectToJobManager(job);
+    this.connectToJobManager(job);
   }
 
   private connectToJobManager(job: JobEntry): void {
@@ -637,6 +663,8 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
 
   /** The job has no slots here any more: stop following its leader. */
   private closeJob(job: JobEntry, cause: Error): void {
+    job.leaderLostTimer?.cancel();
+    job.leaderLostTimer = undefined;
     const connection = job.connection;
     this.disconnectJobManagerConnection(job, cause);
     this.jobs.delete(job.jobId);
@@ -746,13 +774,13 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
         updateTaskExecutionState: (state) => this.runAsync(() => this.updateTaskExecutionState(task, state)),
         acknowledgeCheckpoint: (t, checkpointId, handle) =>
           this.runAsync(() => {
-            const current = this.jobs.get(t.jobId)?.connection;
-            current?.gateway.acknowledgeCheckpoint(t.jobId, t.executionAttemptId, checkpointId, handle);
+            if (this.jobs.get(t.jobId)?.connection !== connection) return;
+            connection.gateway.acknowledgeCheckpoint(t.jobId, t.executionAttemptId, checkpointId, handle);
           }),
         declineCheckpoint: (t, checkpointId, reason) =>
           this.runAsync(() => {
-            const current = this.jobs.get(t.jobId)?.connection;
-            current?.gateway.declineCheckpoint(t.jobId, t.executionAttemptId, checkpointId, reason);
+            if (this.jobs.get(t.jobId)?.connection !== connection) return;
+            connection.gateway.declineCheckpoint(t.jobId, t.executionAttemptId, checkpointId, reason);
           }),
       },
       cancellationTimeout: this.cancellationTimeout,
@@ -767,6 +795,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
         `No task slot allocated for job ID ${jobId} and allocation ID ${tdd.allocationId}.`,
       );
     }
+    this.taskConnections.set(task.executionAttemptId, connection);
     this.logger.info(
       { jobId, vertex: tdd.vertexId, subtask: tdd.subtaskIndex, attempt: tdd.attemptNumber },
       'Received task.',
@@ -776,8 +805,12 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
 
   /** Sends a task's state change to its JobMaster, in order, retrying until delivered or the JobMaster is gone. */
   private updateTaskExecutionState(task: Task, state: TaskExecutionState): void {
-    if (TERMINAL_EXECUTION_STATES.has(state.state)) this.slotTable.removeTask(task.executionAttemptId);
-    const connection = this.jobs.get(task.jobId)?.connection;
+    const connection = this.taskConnections.get(task.executionAttemptId) ?? this.jobs.get(task.jobId)?.connection;
+    if (TERMINAL_EXECUTION_STATES.has(state.state)) {
+      this.slotTable.removeTask(task.executionAttemptId);
+      this.taskConnections.delete(task.executionAttemptId);
+    }
+    // After a disconnect the JobMaster that deployed the task still gets one try (it may be alive and leading).
     if (connection === undefined) return;
     const previous = this.updateChains.get(task.executionAttemptId) ?? Promise.resolve();
     const next = previous.then(() => this.sendUpdate(connection, task, state));
