@@ -17,7 +17,6 @@ import { ClusterMetrics } from '../metrics/ClusterMetrics.js';
 import { toRestHandlerException } from './errors.js';
 import { registerHandlers } from './handlers.js';
 import { sendErrors } from './http.js';
-import { defaultRestLogger } from './logger.js';
 import { Router, splitPath } from './router.js';
 import { loadStaticAssets, type StaticAsset } from './static.js';
 
@@ -52,6 +51,7 @@ export interface RestServerOptions {
   readonly leaderTimeoutMs?: number;
   /** Timeout of a job submission at the Dispatcher. Default 30 000. */
   readonly submitTimeoutMs?: number;
+  /** Default: the RPC service's logger. */
   readonly logger?: Logger;
 }
 
@@ -68,7 +68,7 @@ export interface RestServerHandle {
 
 /** Starts the REST server and resolves once it listens. */
 export async function startRestServer(options: RestServerOptions): Promise<RestServerHandle> {
-  const logger = (options.logger ?? defaultRestLogger()).child({ component: 'rest' });
+  const logger = (options.logger ?? options.rpcService.getLogger()).child({ component: 'rest' });
   const dispatcher = new LeaderGatewayRetriever(options.rpcService, DispatcherGateway, { logger });
   await dispatcher.start(options.haServices.getDispatcherLeaderRetriever());
   const leaderTimeoutMs = options.leaderTimeoutMs ?? 2_000;
