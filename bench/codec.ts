@@ -16,7 +16,7 @@
  */
 
 import { Packr, Unpackr } from 'msgpackr';
-import { ValueCodec } from '../src/rpc/actor/remote/codec.js';
+import { ValueCodec } from '../src/codec/ValueCodec.js';
 
 const quick = process.argv.includes('--quick');
 /** Short rounds, many of them: the best round is the one least disturbed by other processes and by GC. */

@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 
-import './rpc/actor/register.js';
-import './rpc/actor/remote/register.js';
+import './rpc/actor/installActorRpcSystem.js';
+import './transport/installTcpTransport.js';
 
 export {
   type Class,
@@ -13,7 +13,7 @@ export {
   DeserializationError,
   registerClass,
   SerializationError,
-} from './rpc/actor/remote/codec.js';
+} from './codec/ValueCodec.js';
 export {
   buildRpcAddress,
   formatHost,
@@ -40,6 +40,7 @@ export {
   RpcException,
   RpcLoaderException,
   RpcTimeoutException,
+  TaskCancelledError,
 } from './rpc/errors.js';
 export type { MainThreadExecutor, ScheduledExecutor, ScheduledTask } from './rpc/executors.js';
 export {
@@ -55,6 +56,6 @@ export {
   type TellSpec,
 } from './rpc/gateway.js';
 export type { Logger } from './rpc/logger.js';
-export { FencedRpcEndpoint, RpcEndpoint } from './rpc/RpcEndpoint.js';
-export type { FencingTokenOf, RpcServer, RpcService } from './rpc/RpcService.js';
+export type { RpcServer } from './rpc/RpcServer.js';
+export { FencedRpcEndpoint, type FencingTokenOf, RpcEndpoint, type RpcService } from './rpc/RpcService.js';
 export { type RpcServiceBuilder, RpcSystem, type RpcSystemLoader } from './rpc/RpcSystem.js';

@@ -1,6 +1,6 @@
 /**
  * The package as users import it: `flink-rpc` and its subpaths resolve through the `exports` map to the built
- * `dist/` (the test command builds first), and expose exactly the public names of DESIGN §3.
+ * `dist/` (the test command builds first), and expose exactly the public names of the documented API.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ describe('the published package', () => {
       'RecipientUnreachableException',
       'EndpointNotStartedException',
       'RpcLoaderException',
+      'TaskCancelledError',
       'registerClass',
     ]) {
       expect(api, name).toHaveProperty(name);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RpcEndpoint, RpcException } from '../src/index.js';
 import { createTestingGateway, TestingRpcService } from '../src/testing/index.js';
-import { HelloGateway } from './rpc/fixtures.js';
+import { HelloGateway } from './fixtures/hello.js';
 
 /** The component under test: asks its "peer" through whatever the service connects it to. */
 class Greeter extends RpcEndpoint {

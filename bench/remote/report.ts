@@ -117,7 +117,7 @@ export interface TargetCheck {
 }
 
 /**
- * The targets of issue 3, point 11, for `system` (flink-rpc). Ratios compare throughput (MB/s for 8 MiB) unless
+ * The performance targets for `system` (flink-rpc). Ratios compare throughput (MB/s for 8 MiB) unless
  * the target is about p50.
  */
 export function checkTargets(results: readonly Result[], system = 'flink'): TargetCheck[] {
@@ -147,7 +147,7 @@ export function checkTargets(results: readonly Result[], system = 'flink'): Targ
 }
 
 export function formatTargets(checks: readonly TargetCheck[], results: readonly Result[]): string {
-  const lines = ['flink-rpc targets (issue 3, point 11):'];
+  const lines = ['flink-rpc targets:'];
   const width = Math.max(...checks.map((c) => c.target.length));
   for (const check of checks) {
     const value = check.value === undefined ? '' : `${decimal(check.value, 2)}×`;

@@ -1,5 +1,5 @@
 /**
- * The remote benchmark (issue 3, point 11): the same workloads against the raw baseline, grpc-js, birpc over ws and
+ * The remote benchmark: the same workloads against the raw baseline, grpc-js, birpc over ws and
  * flink-rpc, each server and each client in its own process on 127.0.0.1, one system at a time.
  *
  *   npx tsx bench/remote/run.ts [--quick] [--only=raw,grpc,birpc,flink] [--rounds=N]

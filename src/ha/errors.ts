@@ -1,4 +1,7 @@
-/** Small helpers for errors crossing callback boundaries. */
+/**
+ * The errors of the HA services (`LeaderElectionException`, `LeaderRetrievalException`) and `toError`, which turns
+ * anything thrown into an `Error`.
+ */
 
 /** `value` as an `Error` (wrapping anything else that was thrown). */
 export function toError(value: unknown): Error {

@@ -2,11 +2,15 @@
 
 import { RpcException } from './errors.js';
 import type { MainThreadExecutor, ScheduledTask } from './executors.js';
-import type { RpcServer } from './RpcService.js';
+import type { RpcServer } from './RpcServer.js';
 
 const UNSUPPORTED = 'Not implemented because the method is currently not required.';
 
-export function mainThreadExecutorOf(server: RpcServer): MainThreadExecutor {
+/**
+ * @param server the endpoint's server, whose mailbox runs the tasks
+ * @param assertRunningInMainThread the endpoint's own main-thread check, so that its wording lives in one place
+ */
+export function mainThreadExecutorOf(server: RpcServer, assertRunningInMainThread: () => void): MainThreadExecutor {
   return {
     execute(task) {
       server.runAsync(task);
@@ -45,13 +49,7 @@ export function mainThreadExecutorOf(server: RpcServer): MainThreadExecutor {
     scheduleWithFixedDelay() {
       throw new RpcException(UNSUPPORTED);
     },
-    assertRunningInMainThread() {
-      if (!server.isInMainThread()) {
-        throw new RpcException(
-          `Violation of main thread constraint detected: expected to run in the main thread of ${server.getEndpointId()}.`,
-        );
-      }
-    },
+    assertRunningInMainThread,
     thenApply<T, R>(promise: PromiseLike<T>, onFulfilled: (value: T) => R, onRejected?: (error: unknown) => R) {
       // No timeout: a continuation waits as long as its source did. The runtime rejects it with
       // RecipientUnreachableException, without running it, if the endpoint terminates first.

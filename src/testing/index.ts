@@ -11,14 +11,14 @@
  * ```
  */
 
-import '../rpc/actor/register.js';
+import '../rpc/actor/installActorRpcSystem.js';
 import type { RpcConfig } from '../rpc/config.js';
-import { RpcConnectionException, RpcException } from '../rpc/errors.js';
+import { couldNotConnect, type RpcConnectionException, RpcException } from '../rpc/errors.js';
 import type { ScheduledExecutor } from '../rpc/executors.js';
 import type { FencedRpcGateway, GatewayDescriptor, RpcGateway } from '../rpc/gateway.js';
 import type { Logger } from '../rpc/logger.js';
-import type { RpcEndpoint } from '../rpc/RpcEndpoint.js';
-import type { FencingTokenOf, RpcServer, RpcService } from '../rpc/RpcService.js';
+import type { RpcServer } from '../rpc/RpcServer.js';
+import type { FencingTokenOf, RpcEndpoint, RpcService } from '../rpc/RpcService.js';
 import { RpcSystem } from '../rpc/RpcSystem.js';
 
 /**
@@ -127,5 +127,5 @@ export function createTestingGateway<G extends RpcGateway>(
 
 /** An `RpcConnectionException` as `connect` raises it, for fakes that simulate an unreachable peer. */
 export function connectionFailure(address: string): RpcConnectionException {
-  return new RpcConnectionException(`Could not connect to rpc endpoint under address ${address}.`);
+  return couldNotConnect(address);
 }

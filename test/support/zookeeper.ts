@@ -1,6 +1,6 @@
 /**
  * A throwaway ZooKeeper server for tests: Debian's `zookeeper` jars run directly with `java … ZooKeeperServerMain`
- * on a free loopback port and a `mktemp` data dir (see /work/shared/reference/ha-backends.md §1.2), stopped by PID.
+ * on a free loopback port and a `mktemp` data dir, stopped by PID.
  * If java or the jars are missing, `startZooKeeper` throws and says how to install them: never a silent skip.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The benchmark's flink-rpc protocol, written exactly as a user would (DESIGN §3), against the public entry point
+ * The benchmark's flink-rpc protocol, written exactly as a user would, against the public entry point
  * `src/index.ts` (the package's `.` export). Importing it also installs whatever transport `src/index.ts` registers.
  */
 

@@ -5,18 +5,26 @@
 
 import { isValidEndpointId, parseRpcAddress, serviceAddressPrefix } from '../address.js';
 import type { ResolvedRpcConfig } from '../config.js';
-import { HandshakeException, RecipientUnreachableException, RpcConnectionException, RpcException } from '../errors.js';
+import {
+  closedWhilePending,
+  couldNotConnect,
+  gatewayNotServed,
+  type RpcConnectionException,
+  RpcException,
+  serviceStopped,
+} from '../errors.js';
 import type { ScheduledExecutor } from '../executors.js';
 import { type FencedRpcGateway, type GatewayDescriptor, isGatewayDescriptor, type RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
-import type { RpcEndpoint } from '../RpcEndpoint.js';
-import type { FencingTokenOf, RpcServer, RpcService } from '../RpcService.js';
+import type { RpcServer } from '../RpcServer.js';
+import type { FencingTokenOf, RpcEndpoint, RpcService } from '../RpcService.js';
+import { servesGateway } from '../servedGateways.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
-import { TimerScheduledExecutor } from './ScheduledTasks.js';
-import type { Transport, TransportFactory } from './transport.js';
+import { TimerScheduledExecutor } from './TimerScheduledExecutor.js';
+import type { Transport, TransportFactory } from './Transport.js';
 
 /** What the service needs to know about its network presence (none for a local-only service). */
 export interface ServiceNetworking {
@@ -108,7 +116,7 @@ export class ActorRpcService implements RpcService, ServerHost {
   }
 
   startServer(endpoint: RpcEndpoint): RpcServer {
-    if (this.closing !== undefined) throw new RpcException('RpcService is stopped');
+    if (this.closing !== undefined) throw serviceStopped();
     const id = endpoint.getEndpointId();
     if (!isValidEndpointId(id)) {
       throw new RpcException(
@@ -151,7 +159,7 @@ export class ActorRpcService implements RpcService, ServerHost {
     const fenced = rest.length >= 2;
     const gateway = (fenced ? rest[1] : rest[0]) as GatewayDescriptor;
     const token = fenced ? rest[0] : undefined;
-    if (this.closing !== undefined) return Promise.reject(new RpcException('RpcService is stopped'));
+    if (this.closing !== undefined) return Promise.reject(serviceStopped());
     if (!isGatewayDescriptor(gateway)) {
       return Promise.reject(new TypeError('connect needs a gateway descriptor made by gateway(...).'));
     }
@@ -178,10 +186,8 @@ export class ActorRpcService implements RpcService, ServerHost {
   ): Promise<RpcGateway> {
     const server = this.servers.get(address.slice(this.prefix.length));
     if (server === undefined) return Promise.reject(this.cannotConnect(address));
-    if (!server.serves(gateway)) {
-      return Promise.reject(
-        new HandshakeException(`The rpc endpoint ${address} does not support the gateway ${gateway.name}.`),
-      );
+    if (!servesGateway(server.endpoint, gateway)) {
+      return Promise.reject(gatewayNotServed(address, gateway.name));
     }
     return Promise.resolve(this.proxy(gateway, server, token, fenced));
   }
@@ -192,7 +198,7 @@ export class ActorRpcService implements RpcService, ServerHost {
   }
 
   private cannotConnect(address: unknown, cause?: unknown): RpcConnectionException {
-    return new RpcConnectionException(`Could not connect to rpc endpoint under address ${String(address)}.`, { cause });
+    return couldNotConnect(String(address), cause);
   }
 
   closeAsync(): Promise<void> {
@@ -218,12 +224,7 @@ export class ActorRpcService implements RpcService, ServerHost {
       failure ??= error;
     }
     this.executor.shutdown();
-    this.deadlines.failAll(
-      () =>
-        new RecipientUnreachableException(
-          'The RpcService was closed while the call was pending: the recipient is unreachable.',
-        ),
-    );
+    this.deadlines.failAll(closedWhilePending);
     localSystemNames.delete(this.systemName);
     if (failure === undefined) this.settleTermination.resolve();
     else this.settleTermination.reject(failure);

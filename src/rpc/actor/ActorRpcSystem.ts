@@ -6,7 +6,7 @@ import { getDefaultLogger } from '../logger.js';
 import type { RpcService } from '../RpcService.js';
 import type { RpcServiceBuilder, RpcSystem } from '../RpcSystem.js';
 import { ActorRpcService } from './ActorRpcService.js';
-import type { TransportFactory } from './transport.js';
+import type { TransportFactory } from './Transport.js';
 
 /** Everything a remote builder collected, handed to the transport plug-in. */
 export interface RemoteServiceOptions {

@@ -15,13 +15,23 @@
  * end of the current tick with `stampSoon()`.
  */
 
-import type { PendingAsk } from './PendingAsk.js';
+import { RingQueue } from './RingQueue.js';
+
+/** What a lane needs of an ask: its deadline, whether it settled, and a way to time it out. */
+export interface TimedAsk {
+  /** Absolute deadline (performance.now() ms); set by the lane's stamp. */
+  deadline: number;
+  readonly settled: boolean;
+  /** The lane holding the ask; the lane clears it when it lets go of the ask. */
+  lane: DeadlineLane | null;
+  /** Fails the ask with a timeout after `timeoutMs`. */
+  expire(timeoutMs: number): void;
+  fail(error: unknown): void;
+}
 
 export class DeadlineLane {
-  private items: (PendingAsk | undefined)[] = [];
-  private head = 0;
-  private tail = 0;
-  /** Index of the first ask without a deadline yet. */
+  private readonly asks = new RingQueue<TimedAsk>();
+  /** How many asks at the tail have no deadline yet. */
   private unstamped = 0;
   private timer: NodeJS.Timeout | undefined;
   /** True while the lane is in its queue's list of lanes to stamp. */
@@ -32,52 +42,37 @@ export class DeadlineLane {
     private readonly onEmpty: (lane: DeadlineLane) => void,
   ) {}
 
-  add(ask: PendingAsk): void {
+  add(ask: TimedAsk): void {
     ask.lane = this;
-    this.items[this.tail++] = ask;
+    this.asks.push(ask);
+    this.unstamped++;
   }
 
   /** Gives the asks added since the last stamp their deadline, and arms the timer if it is not. */
   stamp(now: number): void {
     this.dirty = false;
-    const items = this.items;
+    const asks = this.asks;
     const deadline = now + this.timeoutMs;
-    for (let i = Math.max(this.unstamped, this.head); i < this.tail; i++) items[i]!.deadline = deadline;
-    this.unstamped = this.tail;
-    if (this.timer === undefined && this.head < this.tail) this.arm(items[this.head]!.deadline, now);
+    for (let i = asks.length - this.unstamped; i < asks.length; i++) asks.at(i).deadline = deadline;
+    this.unstamped = 0;
+    if (this.timer === undefined && asks.length > 0) this.arm(asks.at(0).deadline, now);
   }
 
   /** Drops settled asks from the head; called when an ask of this lane settles. */
   compact(): void {
-    const items = this.items;
-    while (this.head < this.tail && items[this.head]!.settled) items[this.head++] = undefined;
-    if (this.head === this.tail) {
-      // Reuse the array: its slots were cleared. Keep the timer: re-arming one per sequential ask would cost more
-      // than one spare wake-up per period.
-      this.head = 0;
-      this.tail = 0;
-      this.unstamped = 0;
-      if (items.length > 4096) this.items = [];
-    } else if (this.head > 4096 && this.head * 2 > this.tail) {
-      this.items = items.slice(this.head, this.tail);
-      this.tail -= this.head;
-      this.unstamped = Math.max(0, this.unstamped - this.head);
-      this.head = 0;
-    }
+    // Keep the timer when the lane runs empty: re-arming one per sequential ask would cost more than one spare
+    // wake-up per period.
+    const asks = this.asks;
+    while (asks.length > 0 && asks.at(0).settled) asks.shift();
+    if (this.unstamped > asks.length) this.unstamped = asks.length;
   }
 
   /** Rejects every unsettled ask with `error` (service shutdown). */
   failAll(error: () => unknown): void {
-    const items = this.items;
-    const [from, to] = [this.head, this.tail];
-    this.items = [];
-    this.head = 0;
-    this.tail = 0;
     this.unstamped = 0;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    for (let i = from; i < to; i++) {
-      const ask = items[i]!;
+    for (const ask of this.asks.takeAll()) {
       if (!ask.settled) {
         ask.lane = null;
         ask.fail(error());
@@ -95,22 +90,19 @@ export class DeadlineLane {
   private readonly fire = (): void => {
     this.timer = undefined;
     const now = performance.now();
-    const items = this.items;
-    while (this.head < this.unstamped) {
-      const ask = items[this.head]!;
+    const asks = this.asks;
+    while (asks.length > this.unstamped) {
+      const ask = asks.at(0);
       if (!ask.settled && ask.deadline > now) break;
-      items[this.head++] = undefined;
+      asks.shift();
       if (!ask.settled) {
         ask.lane = null;
         ask.expire(this.timeoutMs);
       }
     }
-    if (this.head < this.unstamped) {
-      this.arm(items[this.head]!.deadline, now);
-    } else if (this.head === this.tail) {
-      this.head = 0;
-      this.tail = 0;
-      this.unstamped = 0;
+    if (asks.length > this.unstamped) {
+      this.arm(asks.at(0).deadline, now);
+    } else if (asks.length === 0) {
       this.onEmpty(this);
     }
     // Asks not stamped yet are armed for by the stamp that is already on its way.
@@ -141,7 +133,7 @@ export class DeadlineQueue {
    * Makes `ask` expire `timeoutMs` after now unless it settles first; Infinity means never. The caller must make
    * sure `stamp()` runs before the end of the tick: the dispatcher does for local deliveries, `stampSoon()` otherwise.
    */
-  add(ask: PendingAsk, timeoutMs: number): void {
+  add(ask: TimedAsk, timeoutMs: number): void {
     if (timeoutMs === Number.POSITIVE_INFINITY) return;
     // Nearly every ask uses the default timeout: skip the map lookup for a repeat.
     let lane = timeoutMs === this.lastTimeout ? this.lastLane : this.lanes.get(timeoutMs);

@@ -4,6 +4,8 @@
  * bounded amount of work so that sockets and timers are served too.
  */
 
+import { RingQueue } from './RingQueue.js';
+
 export interface Schedulable {
   /** True while the mailbox sits in the ready queue. */
   inReadyQueue: boolean;
@@ -21,9 +23,7 @@ const settled = Promise.resolve();
 const BATCHES_PER_RUN = 64;
 
 export class Dispatcher {
-  private ready: (Schedulable | undefined)[] = [];
-  private head = 0;
-  private tail = 0;
+  private readonly ready = new RingQueue<Schedulable>();
   private scheduled = false;
 
   /**
@@ -37,7 +37,7 @@ export class Dispatcher {
 
   schedule(mailbox: Schedulable): void {
     mailbox.inReadyQueue = true;
-    this.ready[this.tail++] = mailbox;
+    this.ready.push(mailbox);
     if (!this.scheduled) {
       this.scheduled = true;
       void settled.then(this.run);
@@ -48,27 +48,20 @@ export class Dispatcher {
     this.beforeAndAfterRun();
     const ready = this.ready;
     let batches = 0;
-    while (this.head < this.tail) {
-      const mailbox = ready[this.head]!;
-      ready[this.head++] = undefined;
+    let mailbox = ready.shift();
+    while (mailbox !== undefined) {
       if (mailbox.runBatch(this.throughput)) {
-        ready[this.tail++] = mailbox;
+        ready.push(mailbox);
       } else {
         mailbox.inReadyQueue = false;
       }
-      if (++batches >= BATCHES_PER_RUN && this.head < this.tail) {
-        if (this.head > 1024) {
-          this.ready = ready.slice(this.head, this.tail);
-          this.tail -= this.head;
-          this.head = 0;
-        }
+      if (++batches >= BATCHES_PER_RUN && !ready.isEmpty()) {
         this.beforeAndAfterRun();
         setImmediate(this.run);
         return;
       }
+      mailbox = ready.shift();
     }
-    this.head = 0;
-    this.tail = 0;
     this.scheduled = false;
     this.beforeAndAfterRun();
   };

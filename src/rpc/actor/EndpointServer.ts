@@ -1,28 +1,40 @@
 /**
- * The actor behind one endpoint: its mailbox, its main-thread context, its lifecycle
- * (created → started → terminating → terminated) and fencing. It is the `RpcServer` the endpoint holds and the
- * `RpcTarget` local proxies deliver to; the transport delivers inbound remote calls to it the same way.
+ * The actor behind one endpoint: its mailbox and main-thread turns, and its lifecycle
+ * (created → started → terminating → terminated). It is the `RpcServer` the endpoint holds and the `RpcTarget` local
+ * proxies deliver to; the transport delivers inbound remote calls to it the same way. Fencing (`fencing.ts`) and the
+ * served-gateway lookup (`servedGateways.ts`) are their own units.
  */
 
-import { isDeepStrictEqual } from 'node:util';
 import {
   EndpointNotStartedException,
-  FencingTokenException,
-  RecipientUnreachableException,
+  type RecipientUnreachableException,
   RpcException,
+  recipientUnreachable,
 } from '../errors.js';
 import type { ScheduledTask } from '../executors.js';
-import { findGatewayDescriptor, type GatewayDescriptor, type MethodInfo, type RpcGateway } from '../gateway.js';
+import type { GatewayDescriptor, MethodInfo, RpcGateway } from '../gateway.js';
 import { kOnStart, kOnStop } from '../internal.js';
 import type { Logger } from '../logger.js';
-import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcEndpoint.js';
-import type { RpcServer } from '../RpcService.js';
+import type { RpcServer } from '../RpcServer.js';
+import { FencedRpcEndpoint, type RpcEndpoint } from '../RpcService.js';
+import { servesGateway } from '../servedGateways.js';
 import type { Dispatcher, Schedulable } from './Dispatcher.js';
-import { ASK, CALL, Envelope, type ReplySink, RUN, START, TELL, TERMINATE } from './messages.js';
+import { type FencingCheck, fencingCheckOf } from './fencing.js';
+import {
+  Envelope,
+  MESSAGE_ASK,
+  MESSAGE_CALL,
+  MESSAGE_RUN,
+  MESSAGE_START,
+  MESSAGE_TELL,
+  MESSAGE_TERMINATE,
+  type ReplySink,
+} from './messages.js';
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
-import { checkDelay, checkTask, TaskHandle } from './ScheduledTasks.js';
+import { RingQueue } from './RingQueue.js';
+import { checkDelay, checkTask, TaskHandle } from './TimerScheduledExecutor.js';
 
 const CREATED = 0;
 const STARTED = 1;
@@ -58,13 +70,12 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private state = CREATED;
   private running = false;
   private terminationRequested = false;
-  private queue: (Envelope | undefined)[] = [];
-  private head = 0;
-  private tail = 0;
+  private readonly mailbox = new RingQueue<Envelope>();
   private readonly timers = new Set<TaskHandle<void>>();
   private readonly pendingReplies = new PendingReplies();
   private readonly selfGateways = new Map<GatewayDescriptor, RpcGateway>();
   private readonly fenced: boolean;
+  private readonly fencing: FencingCheck;
   private readonly termination: Promise<void>;
   private settleTermination!: { resolve: () => void; reject: (e: unknown) => void };
   private readonly log: Logger;
@@ -80,6 +91,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   ) {
     this.hostname = host.hostname;
     this.fenced = endpoint instanceof FencedRpcEndpoint;
+    this.fencing = fencingCheckOf(endpoint, address);
     this.log = host.logger;
     this.termination = new Promise<void>((resolve, reject) => {
       this.settleTermination = { resolve, reject };
@@ -110,7 +122,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     this.state = STARTED;
-    this.enqueue(new Envelope(START, null, null, null, undefined, false, null));
+    this.enqueue(new Envelope(MESSAGE_START, null, null, null, undefined, false, null));
   }
 
   terminate(): Promise<void> {
@@ -120,7 +132,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         // Never started: nothing to stop, onStop is not called (Flink does the same).
         this.finishTermination(undefined);
       } else {
-        this.enqueue(new Envelope(TERMINATE, null, null, null, undefined, false, null));
+        this.enqueue(new Envelope(MESSAGE_TERMINATE, null, null, null, undefined, false, null));
       }
     }
     return this.termination;
@@ -140,7 +152,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   runAsync(task: () => void): void {
     checkTask(task);
-    this.deliver(new Envelope(RUN, null, null, task, undefined, false, null));
+    this.deliver(new Envelope(MESSAGE_RUN, null, null, task, undefined, false, null));
   }
 
   scheduleRunAsync(task: () => void, delayMs: number): ScheduledTask<void> {
@@ -159,7 +171,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       // Re-enqueued when due: it runs after the messages already queued by then (Flink's behaviour).
       this.deliver(
         new Envelope(
-          RUN,
+          MESSAGE_RUN,
           null,
           null,
           () => {
@@ -189,7 +201,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
       return Promise.reject(new RangeError(`timeout must be zero or greater, but it was ${String(timeoutMs)}.`));
     }
-    const call = new PendingAsk(CALL, null, null, task, undefined, false, this.address);
+    const call = new PendingAsk(MESSAGE_CALL, null, null, task, undefined, false, this.address);
     const promise = new Promise<Awaited<T>>((resolve, reject) => {
       call.resolve = resolve as (v: unknown) => void;
       call.reject = reject;
@@ -202,7 +214,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   getSelfGateway<G extends RpcGateway>(gateway: GatewayDescriptor<G>): G {
     let proxy = this.selfGateways.get(gateway);
     if (proxy === undefined) {
-      if (!this.serves(gateway)) {
+      if (!servesGateway(this.endpoint, gateway)) {
         throw new RpcException(`RpcEndpoint does not implement the RpcGateway interface of type ${gateway.name}.`);
       }
       const token = this.fenced ? (this.endpoint as FencedRpcEndpoint<unknown>).getFencingToken() : undefined;
@@ -210,45 +222,6 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       this.selfGateways.set(gateway, proxy);
     }
     return proxy as G;
-  }
-
-  // ---- gateways served ----------------------------------------------------------------------------------------
-
-  /** The gateways the endpoint's class declares in `static gateways`. */
-  declaredGateways(): readonly GatewayDescriptor[] {
-    const declared = (this.endpoint.constructor as { gateways?: readonly GatewayDescriptor[] }).gateways;
-    return Array.isArray(declared) ? declared : [];
-  }
-
-  /**
-   * True if the endpoint serves `gateway`: one of its declared gateways is or extends it; an endpoint that
-   * declares none serves every gateway whose methods it implements (checked by name).
-   */
-  serves(gateway: GatewayDescriptor): boolean {
-    const declared = this.declaredGateways();
-    if (declared.length > 0) return declared.some((d) => d.isSubtypeOf(gateway));
-    const target = this.endpoint as unknown as Record<string, unknown>;
-    for (const name of gateway.methods.keys()) {
-      if (typeof target[name] !== 'function') return false;
-    }
-    return true;
-  }
-
-  /** The served gateway named `name`, for remote handshakes and calls: only these methods may be invoked remotely. */
-  servedGateway(name: string): GatewayDescriptor | undefined {
-    for (const declared of this.declaredGateways()) {
-      if (declared.name === name) return declared;
-      for (const parent of ancestorsOf(declared)) if (parent.name === name) return parent;
-    }
-    if (this.declaredGateways().length > 0) return undefined;
-    const known = findGatewayDescriptor(name);
-    return known !== undefined && this.serves(known) ? known : undefined;
-  }
-
-  /** The method `method` of served gateway `gateway`, or undefined: what a remote peer may call. */
-  servedMethod(gateway: string, method: string): MethodInfo | undefined {
-    const info = this.servedGateway(gateway)?.methods.get(method);
-    return info !== undefined && !info.local ? info : undefined;
   }
 
   // ---- delivery -------------------------------------------------------------------------------------------------
@@ -266,7 +239,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   }
 
   private enqueue(envelope: Envelope): void {
-    this.queue[this.tail++] = envelope;
+    this.mailbox.push(envelope);
     if (!this.inReadyQueue) this.host.dispatcher.schedule(this);
   }
 
@@ -286,12 +259,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     const previous = current;
     current = this;
     try {
-      const queue = this.queue;
-      let n = 0;
-      while (n < limit && this.head < this.tail) {
-        const envelope = queue[this.head]!;
-        queue[this.head++] = undefined;
-        n++;
+      const mailbox = this.mailbox;
+      for (let n = 0; n < limit; n++) {
+        const envelope = mailbox.shift();
+        if (envelope === undefined) return false;
         try {
           this.handle(envelope);
         } catch (error) {
@@ -300,19 +271,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         }
         if (this.state === TERMINATED) return false;
       }
-      if (this.head === this.tail) {
-        // Reuse the array: consumed slots were cleared, so rewinding costs nothing and allocates nothing.
-        this.head = 0;
-        this.tail = 0;
-        if (queue.length > 4096) this.queue = [];
-        return false;
-      }
-      if (this.head > 4096 && this.head * 2 > this.tail) {
-        this.queue = queue.slice(this.head, this.tail);
-        this.tail -= this.head;
-        this.head = 0;
-      }
-      return true;
+      return !mailbox.isEmpty();
     } finally {
       current = previous;
     }
@@ -324,11 +283,11 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     switch (envelope.kind) {
-      case ASK:
-      case TELL:
+      case MESSAGE_ASK:
+      case MESSAGE_TELL:
         this.invoke(envelope);
         return;
-      case RUN:
+      case MESSAGE_RUN:
         try {
           envelope.task!();
         } catch (error) {
@@ -339,7 +298,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
           );
         }
         return;
-      case CALL: {
+      case MESSAGE_CALL: {
         let result: unknown;
         try {
           result = envelope.task!();
@@ -350,10 +309,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         this.replyWhenSettled(envelope.reply!, result);
         return;
       }
-      case START:
+      case MESSAGE_START:
         this.handleStart();
         return;
-      case TERMINATE:
+      case MESSAGE_TERMINATE:
         this.handleTerminate();
         return;
     }
@@ -362,7 +321,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private invoke(envelope: Envelope): void {
     const reply = envelope.reply;
     const method = envelope.method!;
-    const refusal = this.checkFencing(envelope);
+    const refusal = this.fencing(envelope);
     if (refusal !== undefined) {
       if (reply !== null) {
         reply.fail(refusal);
@@ -430,31 +389,6 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     );
   }
 
-  private checkFencing(envelope: Envelope): RpcException | undefined {
-    if (this.fenced) {
-      const expected = (this.endpoint as FencedRpcEndpoint<unknown>).getFencingToken();
-      if (!envelope.fenced) {
-        return new FencingTokenException(
-          `Fencing token not set: Ignoring message ${envelope.describe()} sent to ${this.address} because it carries ` +
-            'no fencing token (it was sent through a gateway connected without one).',
-        );
-      }
-      const token = envelope.token;
-      if (token !== expected && !isDeepStrictEqual(token, expected)) {
-        return new FencingTokenException(
-          `Fencing token mismatch: Ignoring message ${envelope.describe()} because the fencing token ` +
-            `${formatToken(token)} did not match the expected fencing token ${formatToken(expected)}.`,
-        );
-      }
-    } else if (envelope.fenced) {
-      return new RpcException(
-        `Received unknown message ${envelope.describe()} with fencing token ${formatToken(envelope.token)}: ` +
-          `the endpoint ${this.address} is not fenced.`,
-      );
-    }
-    return undefined;
-  }
-
   // ---- lifecycle -------------------------------------------------------------------------------------------------
 
   private handleStart(): void {
@@ -512,14 +446,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.state = TERMINATED;
     this.running = false;
     this.terminationRequested = true;
-    const queued = this.queue;
-    const from = this.head;
-    const to = this.tail;
-    this.queue = [];
-    this.head = 0;
-    this.tail = 0;
-    for (let i = from; i < to; i++) {
-      const envelope = queued[i]!;
+    for (const envelope of this.mailbox.takeAll()) {
       this.discard(envelope, () => this.unreachable(envelope.describe()));
     }
     for (const handle of [...this.timers]) handle.abort(this.unreachable('scheduleRunAsync'));
@@ -537,30 +464,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   }
 
   private unreachable(what: string): RecipientUnreachableException {
-    return new RecipientUnreachableException(
-      `Could not send message [${what}] to recipient [${this.address}], because the recipient is unreachable. ` +
-        'This can either mean that the recipient has been terminated or that the remote RpcService is currently ' +
-        'not reachable.',
-    );
+    return recipientUnreachable(what, this.address);
   }
 
   toString(): string {
     return `EndpointServer(${this.address}, ${STATE_NAMES[this.state]})`;
-  }
-}
-
-function* ancestorsOf(descriptor: GatewayDescriptor): Generator<GatewayDescriptor> {
-  for (const parent of descriptor.extends) {
-    yield parent;
-    yield* ancestorsOf(parent);
-  }
-}
-
-function formatToken(token: unknown): string {
-  if (typeof token === 'string') return token;
-  try {
-    return JSON.stringify(token) ?? String(token);
-  } catch {
-    return String(token);
   }
 }

@@ -7,10 +7,20 @@ import { Envelope, type ReplySink } from './messages.js';
 
 /** Told when a pending ask settles, so that whoever indexed it (a connection's request table) can forget it. */
 export interface AskOwner {
-  onAskSettled(ask: PendingAsk): void;
+  onAskSettled(ask: RemoteAsk): void;
 }
 
-export class PendingAsk extends Envelope implements ReplySink {
+/**
+ * A pending ask as the transport sees it: the call to send, where its outcome goes, and the request id and owner
+ * the connection's request table gives it while the answer travels.
+ */
+export interface RemoteAsk extends Envelope, ReplySink {
+  readonly recipient: string;
+  requestId: number;
+  owner: AskOwner | null;
+}
+
+export class PendingAsk extends Envelope implements RemoteAsk {
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
   settled = false;

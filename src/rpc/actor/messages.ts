@@ -5,12 +5,12 @@
 
 import type { MethodInfo } from '../gateway.js';
 
-export const ASK = 0;
-export const TELL = 1;
-export const RUN = 2;
-export const CALL = 3;
-export const START = 4;
-export const TERMINATE = 5;
+export const MESSAGE_ASK = 0;
+export const MESSAGE_TELL = 1;
+export const MESSAGE_RUN = 2;
+export const MESSAGE_CALL = 3;
+export const MESSAGE_START = 4;
+export const MESSAGE_TERMINATE = 5;
 
 /** Where the outcome of an ask or a `callAsync` goes. Calling either method after the first is a no-op. */
 export interface ReplySink {
@@ -21,7 +21,7 @@ export interface ReplySink {
 /** One message of a mailbox. */
 export class Envelope {
   constructor(
-    /** ASK, TELL, RUN, CALL, START or TERMINATE */
+    /** One of the MESSAGE_* kinds */
     public readonly kind: number,
     /** The RPC method (ASK, TELL) */
     public readonly method: MethodInfo | null,
@@ -40,14 +40,14 @@ export class Envelope {
   /** How the message is named in logs and errors. */
   describe(): string {
     switch (this.kind) {
-      case ASK:
-      case TELL:
-        return `${this.kind === ASK ? 'ask' : 'tell'} ${this.method?.qualifiedName}`;
-      case RUN:
+      case MESSAGE_ASK:
+      case MESSAGE_TELL:
+        return `${this.kind === MESSAGE_ASK ? 'ask' : 'tell'} ${this.method?.qualifiedName}`;
+      case MESSAGE_RUN:
         return 'runAsync';
-      case CALL:
+      case MESSAGE_CALL:
         return 'callAsync';
-      case START:
+      case MESSAGE_START:
         return 'START';
       default:
         return 'TERMINATE';

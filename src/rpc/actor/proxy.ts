@@ -9,7 +9,7 @@ import { RpcException } from '../errors.js';
 import type { GatewayDescriptor, MethodInfo, RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { DeadlineQueue } from './DeadlineQueue.js';
-import { ASK, Envelope, TELL } from './messages.js';
+import { Envelope, MESSAGE_ASK, MESSAGE_TELL } from './messages.js';
 import { PendingAsk } from './PendingAsk.js';
 
 /** Where a proxy's envelopes go. */
@@ -114,7 +114,7 @@ function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Fun
   } catch (error) {
     return Promise.reject(error);
   }
-  const pending = new PendingAsk(ASK, info, args, null, proxy[kToken], proxy[kFenced], target.address);
+  const pending = new PendingAsk(MESSAGE_ASK, info, args, null, proxy[kToken], proxy[kFenced], target.address);
   const promise = new Promise<unknown>((resolve, reject) => {
     pending.resolve = resolve;
     pending.reject = reject;
@@ -152,7 +152,7 @@ function tell(proxy: GatewayProxy, info: MethodInfo, args: unknown[]): void {
       throw serializationFailure(info, error);
     }
   }
-  target.deliver(new Envelope(TELL, info, args, null, proxy[kToken], proxy[kFenced], null));
+  target.deliver(new Envelope(MESSAGE_TELL, info, args, null, proxy[kToken], proxy[kFenced], null));
 }
 
 type ProxyClass = new (

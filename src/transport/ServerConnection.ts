@@ -1,0 +1,393 @@
+/**
+ * An inbound connection: a remote service calls endpoints of this one. Every frame is checked (kind, fields,
+ * payload shape) before it reaches an endpoint, and a call is delivered only if the endpoint's declared gateways
+ * have the method (`servedMethod`), whatever the peer claims. Lifecycle and fencing are then the
+ * endpoint's business, as for local calls; the answer comes back through an {@link InboundAsk}.
+ */
+
+import type { EndpointServer } from '../rpc/actor/EndpointServer.js';
+import { Envelope, MESSAGE_ASK, MESSAGE_TELL, type ReplySink } from '../rpc/actor/messages.js';
+import { methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
+import type { MethodInfo } from '../rpc/gateway.js';
+import { servedGateway, servedMethod } from '../rpc/servedGateways.js';
+import { Connection, PAUSED_INFLIGHT } from './Connection.js';
+import {
+  encodeFrame,
+  FRAME_NAMES,
+  FrameFields,
+  FrameKind,
+  frameSize,
+  HANDSHAKE_GATEWAY_NOT_SERVED,
+  HANDSHAKE_OK,
+  HANDSHAKE_UNKNOWN_ENDPOINT,
+  HANDSHAKE_UNKNOWN_SYSTEM,
+  MAX_NAME_LENGTH,
+  MAX_PENDING_ASKS,
+  MAX_ROUTES,
+  MIN_PEER_FRAME_SIZE,
+  PROTOCOL_VERSION,
+  readAsk,
+  readDeclare,
+  readHandshake,
+  readTell,
+  writeError,
+  writeReply,
+} from './frames.js';
+
+/** A declared route: which method of which endpoint a route number names, and what it resolved to. */
+class Route {
+  /** The endpoint server the method was looked up on (re-checked on every call: endpoints come and go). */
+  server: EndpointServer | undefined = undefined;
+  info: MethodInfo | undefined = undefined;
+  constructor(
+    readonly foreign: boolean,
+    readonly endpointId: string,
+    readonly gateway: string,
+    readonly method: string,
+  ) {}
+}
+
+/** The reply side of an ask that came over the network: answers travel back on the connection it came from. */
+export class InboundAsk extends Envelope implements ReplySink {
+  private done = false;
+
+  constructor(
+    method: MethodInfo,
+    args: unknown[],
+    token: unknown,
+    fenced: boolean,
+    private readonly connection: ServerConnection,
+    private readonly requestId: number,
+  ) {
+    super(MESSAGE_ASK, method, args, null, token, fenced, null);
+    this.reply = this;
+  }
+
+  succeed(value: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.args = null;
+    this.connection.answered();
+    this.connection.sendResult(this.requestId, this.method!, value);
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.args = null;
+    this.connection.answered();
+    this.connection.sendError(this.requestId, error);
+  }
+}
+
+/** A plain copy of an error that the codec could not serialize: name, message, stack and the cause chain. */
+function plainError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : String(error);
+  const copy = new Error(error.message);
+  copy.name = error.name;
+  copy.stack = error.stack;
+  if (error.cause !== undefined && depth < 8) copy.cause = plainError(error.cause, depth + 1);
+  return copy;
+}
+
+const NO_ARGS: unknown[] = [];
+
+/** `Name: message` of anything thrown, at most 4 KiB, whatever its getters do. */
+function summarize(error: unknown): string {
+  try {
+    const text = error instanceof Error ? `${String(error.name)}: ${String(error.message)}` : String(error);
+    return text.slice(0, 4096);
+  } catch {
+    return 'The remote call failed with an error that cannot be described.';
+  }
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH;
+}
+
+export class ServerConnection extends Connection {
+  private readonly routes: Route[] = [];
+  /** The fields of the frame being read (reused). */
+  private readonly fields = new FrameFields();
+  /** Asks delivered to endpoints and not answered yet. */
+  private pendingAsks = 0;
+  /** The limit of pending asks (see MAX_PENDING_ASKS; smaller in tests). */
+  static maxPendingAsks = MAX_PENDING_ASKS;
+
+  // ---- opening ----------------------------------------------------------------------------------------------------
+
+  onPreamble(version: number, peerMaxFrameSize: number): boolean {
+    if (version !== PROTOCOL_VERSION) {
+      this.log.warn(
+        { remote: this.remote, version },
+        `Refusing the RPC connection from ${this.remote}: it speaks protocol version ${version}, this service ` +
+          `${PROTOCOL_VERSION}.`,
+      );
+      // Graceful: our preamble (already queued) tells the peer which version we speak.
+      this.close(new Error(`protocol version ${version} of ${this.remote} is not supported`), true);
+      return false;
+    }
+    if (peerMaxFrameSize < MIN_PEER_FRAME_SIZE) {
+      this.violation(`a maximum frame size of ${peerMaxFrameSize} bytes in its preamble`);
+      return false;
+    }
+    this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);
+    this.established = true;
+    return true;
+  }
+
+  protected checkOpening(quietMs: number): void {
+    const timeout = this.ctx.config.handshakeTimeout;
+    if (quietMs >= timeout) {
+      this.log.warn(
+        { remote: this.remote, handshakeTimeout: timeout },
+        `Closing the RPC connection from ${this.remote}: no preamble within the handshake timeout of ${timeout} ms.`,
+      );
+      this.close(new Error(`no preamble from ${this.remote} within ${timeout} ms`));
+    }
+  }
+
+  // ---- frames -----------------------------------------------------------------------------------------------------
+
+  protected handleFrame(kind: number, buf: Buffer, start: number, end: number): void {
+    switch (kind) {
+      case FrameKind.ASK:
+        this.onAsk(buf, start, end);
+        return;
+      case FrameKind.TELL:
+        this.onTell(buf, start, end);
+        return;
+      case FrameKind.DECLARE:
+        this.onDeclare(buf, start, end);
+        return;
+      case FrameKind.HANDSHAKE:
+        this.onHandshake(buf, start, end);
+        return;
+      default:
+        this.violation(`a ${FRAME_NAMES[kind]} frame, which only servers send`);
+    }
+  }
+
+  private onHandshake(buf: Buffer, start: number, end: number): void {
+    const fields = this.fields;
+    readHandshake(buf, start, fields);
+    const id = fields.requestId;
+    const payload = this.decodeControl(buf, fields.payloadStart, end, 3);
+    if (payload === undefined) return;
+    const [system, endpointId, gateway] = payload;
+    let status = HANDSHAKE_OK;
+    if (system !== this.ctx.systemName) {
+      status = HANDSHAKE_UNKNOWN_SYSTEM;
+    } else {
+      const server = this.ctx.host.lookupServer(endpointId!);
+      if (server === undefined) status = HANDSHAKE_UNKNOWN_ENDPOINT;
+      else if (servedGateway(server.endpoint, gateway!) === undefined) status = HANDSHAKE_GATEWAY_NOT_SERVED;
+    }
+    this.writer.push(writeReply(encodeFrame(this.ctx.codec, FrameKind.REPLY, status), id));
+  }
+
+  private onDeclare(buf: Buffer, start: number, end: number): void {
+    const fields = this.fields;
+    readDeclare(buf, start, fields);
+    const id = fields.routeId;
+    if (id !== this.routes.length || id >= MAX_ROUTES) {
+      this.violation(`a DECLARE of route ${id} where route ${this.routes.length} was next (at most ${MAX_ROUTES})`);
+      return;
+    }
+    const payload = this.decodeControl(buf, fields.payloadStart, end, 4);
+    if (payload === undefined) return;
+    const [system, endpointId, gateway, method] = payload as [string, string, string, string];
+    const foreign = system !== this.ctx.systemName;
+    this.routes.push(new Route(foreign, endpointId, gateway, method));
+  }
+
+  /** Decodes the payload of a control frame: an array of `count` short non-empty strings, or a protocol violation. */
+  private decodeControl(buf: Buffer, start: number, end: number, count: number): string[] | undefined {
+    let value: unknown;
+    try {
+      value = this.ctx.codec.decode(buf, start, end);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || value.length !== count || !value.every(isName)) {
+      this.violation(`a malformed ${count === 3 ? 'HANDSHAKE' : 'DECLARE'} payload`);
+      return undefined;
+    }
+    return value as string[];
+  }
+
+  /** The address a route names, for error messages (not kept per route: routes are many, errors rare). */
+  private addressOf(route: Route): string {
+    return this.ctx.addressPrefix + route.endpointId;
+  }
+
+  /** The route of a call, or a protocol violation. */
+  private routeOf(id: number): Route | undefined {
+    const route = this.routes[id];
+    if (route === undefined) this.violation(`a call on undeclared route ${id}`);
+    return route;
+  }
+
+  /** The live endpoint behind a route, refreshing the method lookup when the endpoint changed. */
+  private resolve(route: Route): EndpointServer | undefined {
+    if (route.foreign) return undefined;
+    const server = this.ctx.host.lookupServer(route.endpointId);
+    if (server !== route.server) {
+      route.server = server;
+      route.info = server === undefined ? undefined : servedMethod(server.endpoint, route.gateway, route.method);
+    }
+    return server;
+  }
+
+  /** The arguments and token of the call being decoded (fields, so that decoding allocates no result object). */
+  private callArgs: unknown[] = NO_ARGS;
+  private callToken: unknown;
+
+  /**
+   * Decodes the arguments (and, for a fenced call, the token) of a call into `callArgs`/`callToken`. Returns null,
+   * or why the payload is not acceptable (undecodable, or not `args` / `[token, args]`).
+   */
+  private decodeCall(buf: Buffer, start: number, end: number, fenced: boolean, method: MethodInfo): string | null {
+    let value: unknown;
+    try {
+      value = this.ctx.codec.decode(buf, start, end);
+    } catch (error) {
+      return `Could not deserialize the arguments of method ${method.qualifiedName}: ${(error as Error).message}`;
+    }
+    if (fenced) {
+      if (!Array.isArray(value) || value.length !== 2 || !Array.isArray(value[1])) {
+        return `Malformed fenced arguments of method ${method.qualifiedName}.`;
+      }
+      this.callToken = value[0];
+      this.callArgs = value[1] as unknown[];
+    } else {
+      if (!Array.isArray(value)) return `Malformed arguments of method ${method.qualifiedName}.`;
+      this.callToken = undefined;
+      this.callArgs = value;
+    }
+    return null;
+  }
+
+  /** Drops the references to the last call's values (a large argument must not outlive its call here). */
+  private forgetCall(): void {
+    this.callArgs = NO_ARGS;
+    this.callToken = undefined;
+  }
+
+  private onAsk(buf: Buffer, start: number, end: number): void {
+    const fields = this.fields;
+    readAsk(buf, start, fields);
+    const id = fields.requestId;
+    const route = this.routeOf(fields.routeId);
+    if (route === undefined) return;
+    const fenced = fields.fenced;
+    const server = this.resolve(route);
+    if (server === undefined) {
+      this.sendError(id, recipientUnreachable(`ask ${route.gateway}.${route.method}`, this.addressOf(route)));
+      return;
+    }
+    const info = route.info;
+    if (info === undefined) {
+      this.sendError(id, methodRefused(route.gateway, route.method, this.addressOf(route)));
+      return;
+    }
+    const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
+    if (problem !== null) {
+      this.sendError(id, new RpcException(problem));
+      return;
+    }
+    const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id);
+    this.forgetCall();
+    if (++this.pendingAsks === ServerConnection.maxPendingAsks) {
+      this.log.warn(
+        { remote: this.remote, pending: this.pendingAsks },
+        `${this.remote} has ${this.pendingAsks} asks awaiting an answer: not reading from it until half are answered.`,
+      );
+      this.pauseInput(PAUSED_INFLIGHT);
+    }
+    server.deliver(ask);
+  }
+
+  private onTell(buf: Buffer, start: number, end: number): void {
+    const fields = this.fields;
+    readTell(buf, start, fields);
+    const route = this.routeOf(fields.routeId);
+    if (route === undefined) return;
+    const fenced = fields.fenced;
+    const server = this.resolve(route);
+    const info = route.info;
+    if (server === undefined || info === undefined) {
+      const error =
+        server === undefined
+          ? recipientUnreachable(`tell ${route.gateway}.${route.method}`, this.addressOf(route))
+          : methodRefused(route.gateway, route.method, this.addressOf(route));
+      this.log.debug({ remote: this.remote, err: error }, 'Dropping a fire-and-forget message.');
+      return;
+    }
+    const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
+    if (problem !== null) {
+      this.log.warn({ remote: this.remote, reason: problem }, 'Dropping a fire-and-forget message.');
+      return;
+    }
+    const tell = new Envelope(MESSAGE_TELL, info, this.callArgs, null, this.callToken, fenced, null);
+    this.forgetCall();
+    server.deliver(tell);
+  }
+
+  // ---- answers ----------------------------------------------------------------------------------------------------
+
+  /** An ask of this connection was answered (or failed). */
+  answered(): void {
+    if (--this.pendingAsks === ServerConnection.maxPendingAsks >>> 1) this.resumeInput(PAUSED_INFLIGHT);
+  }
+
+  /** Sends the result of an ask, or the reason it cannot be sent. */
+  sendResult(id: number, method: MethodInfo, value: unknown): void {
+    if (this.closed) return;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(this.ctx.codec, FrameKind.REPLY, value);
+    } catch (error) {
+      this.sendError(
+        id,
+        new RpcException(`Failed to serialize the result for RPC call : ${method.qualifiedName}.`, { cause: error }),
+      );
+      return;
+    }
+    const size = frameSize(frame);
+    if (size > this.sendLimit) {
+      this.sendError(id, resultTooLarge(method.qualifiedName, size, this.sendLimit));
+      return;
+    }
+    this.writer.push(writeReply(frame, id));
+  }
+
+  /** Sends the failure of an ask. An error the codec cannot carry goes as a plain copy (name, message, stack). */
+  sendError(id: number, error: unknown): void {
+    if (this.closed) return;
+    let frame = this.encodeError(error);
+    if (frame === null || frameSize(frame) > this.sendLimit) {
+      // Not encodable even as a plain copy, or giant (a huge message or stack): keep what identifies it.
+      frame = encodeFrame(this.ctx.codec, FrameKind.ERROR, new RpcException(summarize(error)));
+    }
+    this.writer.push(writeError(frame, id));
+  }
+
+  /** The error as the codec encodes it, else as a plain copy, else null. Never throws (it runs in reply paths). */
+  private encodeError(error: unknown): Buffer | null {
+    try {
+      return encodeFrame(this.ctx.codec, FrameKind.ERROR, error);
+    } catch {
+      try {
+        return encodeFrame(this.ctx.codec, FrameKind.ERROR, plainError(error));
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  protected onClose(): void {
+    this.routes.length = 0;
+  }
+}
