@@ -1,0 +1,3 @@
+/** Prometheus metrics of the cluster, with Flink's metric names. */
+
+export { ClusterMetrics, PROMETHEUS_CONTENT_TYPE } from './ClusterMetrics.js';
