@@ -42,6 +42,11 @@ export {
   type JobMasterConfiguration,
   withClusterDefaults,
 } from './jobmaster/JobMaster.js';
+export {
+  ResourceManagerConnection,
+  type ResourceManagerConnectionOptions,
+} from './jobmaster/ResourceManagerConnection.js';
+export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';
 export { miniClusterConfigurationOf } from './minicluster/configuration.js';
 export { MiniCluster, type MiniClusterConfiguration, type MiniClusterOptions } from './minicluster/MiniCluster.js';
 export * from './process/index.js';
@@ -106,5 +111,3 @@ export {
   TaskSlotTable,
 } from './taskexecutor/index.js';
 export * from './types.js';
-export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';
-export { ResourceManagerConnection, type ResourceManagerConnectionOptions } from './jobmaster/ResourceManagerConnection.js';
