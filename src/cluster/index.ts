@@ -47,6 +47,7 @@ export {
   type ResourceManagerConnectionOptions,
 } from './jobmaster/ResourceManagerConnection.js';
 export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';
+export { ClusterMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics/index.js';
 export { miniClusterConfigurationOf } from './minicluster/configuration.js';
 export { MiniCluster, type MiniClusterConfiguration, type MiniClusterOptions } from './minicluster/MiniCluster.js';
 export * from './process/index.js';
@@ -67,6 +68,13 @@ export {
   SlotManager,
   type SlotManagerOptions,
 } from './resourcemanager/index.js';
+export {
+  RestHandlerException,
+  type RestServerHandle,
+  type RestServerOptions,
+  startRestServer,
+  toRestHandlerException,
+} from './rest/index.js';
 export {
   createRestartStrategy,
   RESTART_STRATEGY_DEFAULTS,
