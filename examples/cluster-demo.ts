@@ -37,9 +37,14 @@ async function main(): Promise<number> {
       'heartbeat.timeout': `${HEARTBEAT.timeout} ms`,
       'cluster.registration.max-timeout': '2 s',
       'cluster.registration.error-delay': '500 ms',
+      // The JobManager serves the REST API and the dashboard on a free port: watch the job live in a browser.
+      'rest.port': 0,
+      'web.refresh-interval': '1 s',
     },
     onLine: (name, line) => {
       if (/ ready at /.test(line)) say(`${name}: ${line}`);
+      const dashboard = /REST API and dashboard at (\S+)/.exec(line)?.[1];
+      if (dashboard !== undefined) say(`Dashboard (open it to watch the job live): ${dashboard}/`);
     },
   });
   let ok = false;

@@ -1,11 +1,14 @@
 /**
- * Records committed so far by a job's `generator` vertices, read from their transactional sinks' output directories
- * (what a person would count by hand). Only possible where those directories are visible to the CLI (same machine or
- * shared storage); otherwise the count is unknown.
+ * Records committed so far by a job. The JobManager reports them (each vertex's `write-records`: the records its
+ * subtasks' snapshots covered in the latest completed checkpoint); only for a JobManager that does not, the count
+ * falls back to reading the `generator` vertices' transactional sinks' output directories (what a person would count
+ * by hand) — possible only where those directories are visible to the CLI (same machine or shared storage).
  */
 
 import { resolve } from 'node:path';
 import { verifyExactlyOnce } from '../cluster/task/verifyExactlyOnce.js';
+import type { JobDetails } from '../cluster/types.js';
+import { recordsCommitted } from './progress.js';
 
 interface GeneratorSink {
   readonly vertexId: string;
@@ -46,4 +49,12 @@ export async function countCommittedRecords(sinks: readonly GeneratorSink[]): Pr
   );
   const known = counts.filter((count): count is number => count !== undefined);
   return known.length === 0 ? undefined : known.reduce((sum, count) => sum + count, 0);
+}
+
+/** The JobManager's figure for `job` when it reports one, else the count read from `sinks`' output directories. */
+export async function committedRecordsOf(
+  job: JobDetails,
+  sinks: readonly GeneratorSink[],
+): Promise<number | undefined> {
+  return recordsCommitted(job) ?? (await countCommittedRecords(sinks));
 }

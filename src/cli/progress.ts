@@ -11,7 +11,7 @@ import type { CheckpointStats, ExecutionState, JobDetails } from '../cluster/typ
 export interface JobProgress {
   readonly job: JobDetails;
   readonly checkpoints?: CheckpointStats;
-  /** Records committed, when counted by the caller (from the sinks' output); else the REST metrics if any. */
+  /** Records committed, when known (the JobManager's `write-records`, else counted from the sinks' output). */
   readonly recordsCommitted?: number;
   /** Why the last poll failed (JobManager failover, restart): the view says so and keeps the last data. */
   readonly unavailable?: string;

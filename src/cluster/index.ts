@@ -42,6 +42,12 @@ export {
   type JobMasterConfiguration,
   withClusterDefaults,
 } from './jobmaster/JobMaster.js';
+export {
+  ResourceManagerConnection,
+  type ResourceManagerConnectionOptions,
+} from './jobmaster/ResourceManagerConnection.js';
+export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';
+export { ClusterMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics/index.js';
 export { miniClusterConfigurationOf } from './minicluster/configuration.js';
 export { MiniCluster, type MiniClusterConfiguration, type MiniClusterOptions } from './minicluster/MiniCluster.js';
 export * from './process/index.js';
@@ -62,6 +68,13 @@ export {
   SlotManager,
   type SlotManagerOptions,
 } from './resourcemanager/index.js';
+export {
+  RestHandlerException,
+  type RestServerHandle,
+  type RestServerOptions,
+  startRestServer,
+  toRestHandlerException,
+} from './rest/index.js';
 export {
   createRestartStrategy,
   RESTART_STRATEGY_DEFAULTS,
@@ -106,5 +119,3 @@ export {
   TaskSlotTable,
 } from './taskexecutor/index.js';
 export * from './types.js';
-export { type PooledSlot, SlotPool } from './jobmaster/SlotPool.js';
-export { ResourceManagerConnection, type ResourceManagerConnectionOptions } from './jobmaster/ResourceManagerConnection.js';

@@ -194,6 +194,11 @@ export interface TaskStateHandle {
   readonly path?: string;
   readonly inline?: unknown;
   readonly size: number;
+  /**
+   * Records of the task's output that this snapshot covers, when its operator counts them (see
+   * `Operator.numRecordsOut`): a transactional sink commits exactly these once the checkpoint completes.
+   */
+  readonly records?: number;
 }
 
 export interface TaskExecutionState {
@@ -268,6 +273,14 @@ export interface SubtaskDetails {
   readonly duration: number;
 }
 
+/** Flink's per-vertex I/O metrics, trimmed to what tasks report. */
+export interface VertexMetrics {
+  /** Records the vertex's subtasks committed: those covered by the latest completed checkpoint. */
+  readonly 'write-records': number;
+  /** True when every subtask reported its count (otherwise `write-records` is a lower bound). */
+  readonly 'write-records-complete': boolean;
+}
+
 export interface VertexDetails {
   readonly id: string;
   readonly name: string;
@@ -278,6 +291,8 @@ export interface VertexDetails {
   readonly duration: number;
   readonly tasks: TaskCounts;
   readonly subtasks: readonly SubtaskDetails[];
+  /** Present once some subtask of the vertex reported a count in a completed checkpoint. */
+  readonly metrics?: VertexMetrics;
 }
 
 /** `GET /jobs/:id` (Flink's JobDetailsInfo, trimmed). */
@@ -362,6 +377,10 @@ export interface TaskManagerInfo {
   readonly id: ResourceId;
   readonly path: string;
   readonly dataPort: number;
+  /**
+   * Despite its name, the time of the last heartbeat (epoch milliseconds), as in Flink's REST API — the time of the
+   * registration until the first heartbeat arrived. Clients compute the age themselves.
+   */
   readonly timeSinceLastHeartbeat: number;
   readonly slotsNumber: number;
   readonly freeSlots: number;

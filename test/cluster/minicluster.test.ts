@@ -104,6 +104,9 @@ describe('MiniCluster', () => {
     expect(report.summary).toBe(report.ok ? report.summary : 'exactly once');
     expect(report.ok).toBe(true);
     expect(report.committed).toBe(500);
+    // The JobManager knows what the sinks committed without reading their output.
+    const details = await (await cluster.getDispatcherGateway()).requestJob(result.jobId);
+    expect(details.vertices[0]?.metrics).toEqual({ 'write-records': 500, 'write-records-complete': true });
   });
 
   it('runs the same on a TCP RpcService with every call serialized', async () => {
@@ -309,6 +312,9 @@ describe('MiniCluster', () => {
     });
     await waitUntil(async () => (await dispatcher.requestCheckpointStats(jobId)).counts.completed >= 2, 'checkpoints');
     const details = await dispatcher.requestJob(jobId);
+    const committedBefore = details.vertices[0]?.metrics?.['write-records'] ?? 0;
+    expect(committedBefore).toBeGreaterThan(0);
+    expect(committedBefore).toBeLessThan(records);
     const victim = details.vertices[0]?.subtasks[0]?.['taskmanager-id'];
     const index = cluster.getTaskManagers().findIndex((handle) => handle.resourceId === victim);
     expect(index).toBeGreaterThanOrEqual(0);
@@ -321,6 +327,8 @@ describe('MiniCluster', () => {
     expect(stats.counts.restored).toBeGreaterThanOrEqual(1);
     const report = await verifyExactlyOnce(output, { records });
     expect(report.ok, report.summary).toBe(true);
+    // Restored from the checkpoint, the count goes on from there and ends at every record, each counted once.
+    expect(finalDetails.vertices[0]?.metrics).toEqual({ 'write-records': records, 'write-records-complete': true });
     for (const subtask of finalDetails.vertices[0]?.subtasks ?? []) expect(subtask['taskmanager-id']).not.toBe(victim);
   });
 

@@ -13,7 +13,7 @@ import { verifyExactlyOnce } from '../../cluster/task/verifyExactlyOnce.js';
 import type { JobDetails } from '../../cluster/types.js';
 import { TERMINAL_JOB_STATUSES } from '../../cluster/types.js';
 import { CliChild } from '../children.js';
-import { countCommittedRecords, generatorSinks } from '../committedRecords.js';
+import { committedRecordsOf, generatorSinks } from '../committedRecords.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK } from '../output.js';
 import { formatDuration, ProgressView } from '../progress.js';
 import { RestClient } from '../RestClient.js';
@@ -98,11 +98,9 @@ export async function demoCommand(options: DemoOptions, io: CliIo, signal: Abort
     let restartedAt: number | undefined;
     let final: JobDetails | undefined;
     while (final === undefined && !signal.aborted) {
-      const [job, checkpoints, committed] = await Promise.all([
-        client.job(jobId),
-        client.checkpoints(jobId),
-        countCommittedRecords(sinks),
-      ]).catch(() => [undefined, undefined, undefined] as const);
+      const [job, checkpoints, committed] = await Promise.all([client.job(jobId), client.checkpoints(jobId)])
+        .then(async ([job, checkpoints]) => [job, checkpoints, await committedRecordsOf(job, sinks)] as const)
+        .catch(() => [undefined, undefined, undefined] as const);
       if (job !== undefined) {
         view.update({
           job,

@@ -2,7 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { type JobDetails, type JobStatus, TERMINAL_JOB_STATUSES } from '../../cluster/types.js';
-import { countCommittedRecords, generatorSinks } from '../committedRecords.js';
+import { committedRecordsOf, type countCommittedRecords, generatorSinks } from '../committedRecords.js';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, table } from '../output.js';
 import { formatDuration, formatTaskCounts, ProgressView, recordsCommitted } from '../progress.js';
 import { ClusterUnreachableError, RestApiError, type RestClient } from '../RestClient.js';
@@ -59,7 +59,7 @@ export async function runJob(
     io.stderr.write(`Stopped following job ${jobId}; it keeps running. Cancel it with: flink-rpc cancel ${jobId}\n`);
     return EXIT_INTERRUPTED;
   }
-  return reportOutcome(client, final, await countCommittedRecords(generatorSinks(graph)), io);
+  return reportOutcome(client, final, await committedRecordsOf(final, generatorSinks(graph)), io);
 }
 
 /** Polls until the job is globally terminal; undefined when `signal` stopped it first. */
@@ -79,11 +79,8 @@ export async function followJob(
   try {
     while (!signal.aborted) {
       try {
-        const [job, checkpoints, committed] = await Promise.all([
-          client.job(jobId),
-          client.checkpoints(jobId),
-          countCommittedRecords(sinks),
-        ]);
+        const [job, checkpoints] = await Promise.all([client.job(jobId), client.checkpoints(jobId)]);
+        const committed = await committedRecordsOf(job, sinks);
         last = job;
         lastCheckpoints = checkpoints;
         records = committed ?? records;
@@ -124,7 +121,7 @@ export async function reportOutcome(
   committed: number | undefined,
   io: CliIo,
 ): Promise<number> {
-  const records = committed ?? recordsCommitted(job);
+  const records = recordsCommitted(job) ?? committed;
   const summary = `Job ${job.jid} ${job.state} after ${formatDuration(job.duration)} (${job.numRestarts} restarts${records === undefined ? '' : `, ${records} records committed`}).`;
   if (job.state === 'FINISHED') {
     io.stdout.write(`${summary}\n`);

@@ -445,8 +445,12 @@ function describe(error: unknown): string {
 /** A state handle from the network: a size, and a path or inline data. */
 function isTaskStateHandle(value: unknown): value is TaskStateHandle {
   if (typeof value !== 'object' || value === null) return false;
-  const { size, path } = value as { size?: unknown; path?: unknown };
+  const { size, path, records } = value as { size?: unknown; path?: unknown; records?: unknown };
   return (
-    typeof size === 'number' && Number.isFinite(size) && size >= 0 && (path === undefined || typeof path === 'string')
+    typeof size === 'number' &&
+    Number.isFinite(size) &&
+    size >= 0 &&
+    (path === undefined || typeof path === 'string') &&
+    (records === undefined || (Number.isSafeInteger(records) && (records as number) >= 0))
   );
 }

@@ -6,6 +6,7 @@
 
 import type {
   AllocationId,
+  CompletedCheckpoint,
   ExecutionAttemptId,
   ExecutionState,
   JobDetails,
@@ -18,6 +19,7 @@ import type {
   TaskCounts,
   ValidatedJobGraph,
   VertexDetails,
+  VertexMetrics,
 } from '../types.js';
 import { TERMINAL_EXECUTION_STATES, TERMINAL_JOB_STATUSES } from '../types.js';
 
@@ -214,8 +216,10 @@ export class ExecutionGraph {
     };
   }
 
-  toDetails(numRestarts: number, now = Date.now()): JobDetails {
+  /** `committed`: the latest completed checkpoint, whose record counts are the vertices' `write-records`. */
+  toDetails(numRestarts: number, committed?: CompletedCheckpoint, now = Date.now()): JobDetails {
     const end = this.endTime();
+    const metrics = vertexMetrics(committed);
     const vertices: VertexDetails[] = this.graph.vertices.map((vertex) => {
       const executions = this.executions.filter((execution) => execution.vertex === vertex);
       const counts = this.taskCounts(executions);
@@ -234,6 +238,7 @@ export class ExecutionGraph {
         duration: start === -1 ? -1 : (vertexEnd === -1 ? now : vertexEnd) - start,
         tasks: counts,
         subtasks,
+        ...vertexMetricsEntry(metrics.get(vertex.id), vertex.parallelism),
       };
     });
     return {
@@ -262,6 +267,31 @@ export class ExecutionGraph {
   }
 }
 
+/** Per vertex: the records its subtasks reported in `checkpoint` and how many subtasks reported. */
+function vertexMetrics(
+  checkpoint: CompletedCheckpoint | undefined,
+): Map<string, { records: number; subtasks: number }> {
+  const byVertex = new Map<string, { records: number; subtasks: number }>();
+  for (const [key, handle] of Object.entries(checkpoint?.taskStates ?? {})) {
+    if (handle.records === undefined) continue;
+    // Keys are `${vertexId}/${subtaskIndex}`; a vertex id may itself contain '/'.
+    const vertexId = key.slice(0, key.lastIndexOf('/'));
+    const entry = byVertex.get(vertexId) ?? { records: 0, subtasks: 0 };
+    entry.records += handle.records;
+    entry.subtasks += 1;
+    byVertex.set(vertexId, entry);
+  }
+  return byVertex;
+}
+
+function vertexMetricsEntry(
+  counted: { records: number; subtasks: number } | undefined,
+  parallelism: number,
+): { metrics?: VertexMetrics } {
+  if (counted === undefined) return {};
+  return { metrics: { 'write-records': counted.records, 'write-records-complete': counted.subtasks === parallelism } };
+}
+
 function subtaskDetails(execution: Execution, now: number): SubtaskDetails {
   const start = execution.timestamps.DEPLOYING ?? -1;
   const terminal = TERMINAL_EXECUTION_STATES.has(execution.state);
@@ -279,5 +309,5 @@ function subtaskDetails(execution: Execution, now: number): SubtaskDetails {
 
 /** A job that never got a JobMaster yet (Flink's ArchivedExecutionGraph for an initializing job). */
 export function initializingJobDetails(graph: ValidatedJobGraph, startTime: number, now = Date.now()): JobDetails {
-  return new ExecutionGraph(graph, startTime).toDetails(0, now);
+  return new ExecutionGraph(graph, startTime).toDetails(0, undefined, now);
 }

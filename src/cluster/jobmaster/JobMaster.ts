@@ -300,7 +300,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   }
 
   async requestJob(): Promise<JobDetails> {
-    return this.graph.toDetails(this.numRestarts);
+    return this.graph.toDetails(this.numRestarts, this.checkpoints.getLatestCompleted());
   }
 
   async requestCheckpointStats(): Promise<CheckpointStats> {
@@ -557,7 +557,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
     this.archive = {
       result,
       overview: this.graph.toOverview(),
-      details: this.graph.toDetails(this.numRestarts),
+      details: this.graph.toDetails(this.numRestarts, this.checkpoints.getLatestCompleted()),
       checkpointStats: this.checkpoints.getStats(),
       exceptions: this.jobExceptions(),
     };

@@ -23,34 +23,10 @@ import {
   type RetryingRegistrationOptions,
 } from '../registration/RetryingRegistration.js';
 import { startTaskManager, type TaskManagerHandle } from '../taskexecutor/startTaskManager.js';
-import type { JobGraph, JobId, JobResult, RestartStrategyConfig } from '../types.js';
-import { miniClusterConfigurationOf } from './configuration.js';
+import type { JobGraph, JobId, JobResult } from '../types.js';
+import { type MiniClusterConfiguration, miniClusterConfigurationOf } from './configuration.js';
 
-/** The settings of a MiniCluster, milliseconds (Flink's option names in the comments). */
-export interface MiniClusterConfiguration {
-  /** `heartbeat.interval` (Flink: 10 000). */
-  readonly heartbeatInterval?: number;
-  /** `heartbeat.timeout` (Flink: 50 000). */
-  readonly heartbeatTimeout?: number;
-  /** `heartbeat.rpc-failure-threshold` (Flink: 2). */
-  readonly heartbeatRpcFailureThreshold?: number;
-  /** `slot.request.timeout` (Flink: 300 000). */
-  readonly slotRequestTimeout?: number;
-  /** `cluster.registration.*` (Flink: 100, 30 000, 10 000, 30 000). */
-  readonly registration?: Partial<RetryingRegistrationOptions>;
-  /** `pekko.ask.timeout`: the RpcService's default ask timeout and the components' RPC timeout (Flink: 10 000). */
-  readonly rpcTimeout?: number;
-  /** `state.checkpoints.dir`. */
-  readonly checkpointStorageDir?: string;
-  /** `state.checkpoints.num-retained` (Flink: 1). */
-  readonly maxRetainedCheckpoints?: number;
-  /** `task.cancellation.timeout`: how long a TaskExecutor waits for a cancelled task (Flink: 180 000). */
-  readonly taskCancellationTimeout?: number;
-  /** `execution.checkpointing.interval` / `.timeout` for jobs that set none. */
-  readonly defaultCheckpointing?: { readonly interval?: number; readonly timeout?: number };
-  /** `restart-strategy.*` for jobs that set none. */
-  readonly defaultRestartStrategy?: RestartStrategyConfig;
-}
+export type { MiniClusterConfiguration } from './configuration.js';
 
 export interface MiniClusterOptions {
   /** TaskManagers started with the cluster (default 1). */

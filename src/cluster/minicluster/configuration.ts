@@ -7,7 +7,34 @@ import {
   registrationSettings,
   restartStrategySettings,
 } from '../config/settings.js';
-import type { MiniClusterConfiguration } from './MiniCluster.js';
+import type { RetryingRegistrationOptions } from '../registration/RetryingRegistration.js';
+import type { RestartStrategyConfig } from '../types.js';
+
+/** The settings of a MiniCluster, milliseconds (Flink's option names in the comments). */
+export interface MiniClusterConfiguration {
+  /** `heartbeat.interval` (Flink: 10 000). */
+  readonly heartbeatInterval?: number;
+  /** `heartbeat.timeout` (Flink: 50 000). */
+  readonly heartbeatTimeout?: number;
+  /** `heartbeat.rpc-failure-threshold` (Flink: 2). */
+  readonly heartbeatRpcFailureThreshold?: number;
+  /** `slot.request.timeout` (Flink: 300 000). */
+  readonly slotRequestTimeout?: number;
+  /** `cluster.registration.*` (Flink: 100, 30 000, 10 000, 30 000). */
+  readonly registration?: Partial<RetryingRegistrationOptions>;
+  /** `pekko.ask.timeout`: the RpcService's default ask timeout and the components' RPC timeout (Flink: 10 000). */
+  readonly rpcTimeout?: number;
+  /** `state.checkpoints.dir`. */
+  readonly checkpointStorageDir?: string;
+  /** `state.checkpoints.num-retained` (Flink: 1). */
+  readonly maxRetainedCheckpoints?: number;
+  /** `task.cancellation.timeout`: how long a TaskExecutor waits for a cancelled task (Flink: 180 000). */
+  readonly taskCancellationTimeout?: number;
+  /** `execution.checkpointing.interval` / `.timeout` for jobs that set none. */
+  readonly defaultCheckpointing?: { readonly interval?: number; readonly timeout?: number };
+  /** `restart-strategy.*` for jobs that set none. */
+  readonly defaultRestartStrategy?: RestartStrategyConfig;
+}
 
 /**
  * Maps Flink's keys onto {@link MiniClusterConfiguration}: `heartbeat.*`, `cluster.registration.*`,

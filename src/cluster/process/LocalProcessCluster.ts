@@ -52,7 +52,10 @@ export class LocalProcessCluster {
     this.settings = settings;
   }
 
-  /** Starts the JobManagers, then the TaskManagers, and connects a client; stops everything if any step fails. */
+  /**
+   * Starts the JobManagers, then the TaskManagers, connects a client and waits until every TaskManager has
+   * registered; stops everything if any step fails.
+   */
   static async start(options: LocalProcessClusterOptions = {}): Promise<LocalProcessCluster> {
     const ha = options.ha ?? { type: 'standalone' };
     const jobManagers = options.jobManagers ?? 1;
@@ -80,6 +83,10 @@ export class LocalProcessCluster {
       await Promise.all(Array.from({ length: jobManagers }, () => cluster.startJobManager().ready));
       await Promise.all(Array.from({ length: options.taskManagers ?? 1 }, () => cluster.startTaskManager().ready));
       cluster.client = await connectToCluster(cluster.configuration());
+      await cluster.waitForTaskManagers(
+        options.taskManagers ?? 1,
+        (options.taskManagers ?? 1) * (options.slotsPerTaskManager ?? 1),
+      );
     } catch (error) {
       await cluster.close();
       throw error;
@@ -114,6 +121,27 @@ export class LocalProcessCluster {
   dispatcher(timeoutMs = 30_000): Promise<DispatcherGateway> {
     if (this.client === undefined) throw new Error('The cluster client is not connected.');
     return this.client.getDispatcher(timeoutMs);
+  }
+
+  /**
+   * Waits until the ResourceManager leader counts `taskManagers` registered TaskManagers with `slots` slots in all
+   * (a TaskManager prints its ready line before it has registered).
+   */
+  async waitForTaskManagers(taskManagers: number, slots: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const overview = await this.dispatcher(timeoutMs)
+        .then((gateway) => gateway.requestClusterOverview())
+        .catch(() => undefined);
+      if (overview?.taskmanagers === taskManagers && overview['slots-total'] === slots) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `The cluster did not register ${taskManagers} TaskManagers with ${slots} slots within ${timeoutMs} ms ` +
+            `(last overview: ${JSON.stringify(overview)}).`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** The client's connection (its RpcService can reach any endpoint of the cluster). */

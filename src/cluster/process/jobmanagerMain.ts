@@ -1,10 +1,12 @@
 /**
- * A JobManager process (Flink's StandaloneSessionClusterEntrypoint without the REST server): a remote RpcService on
- * `jobmanager.rpc.address`:`jobmanager.rpc.port`, the HA services and stores of the configured backend, and the
- * Dispatcher and ResourceManager services. Runnable (`tsx src/cluster/process/jobmanagerMain.ts [-Dkey=value …]
- * [--config file]`) and importable (`runJobManager(configuration)`).
+ * A JobManager process (Flink's StandaloneSessionClusterEntrypoint): a remote RpcService on
+ * `jobmanager.rpc.address`:`jobmanager.rpc.port`, the HA services and stores of the configured backend, the
+ * Dispatcher and ResourceManager services, and — when `rest.port` is set — the REST server with the dashboard.
+ * Runnable (`tsx src/cluster/process/jobmanagerMain.ts [-Dkey=value …] [--config file]`) and importable
+ * (`runJobManager(configuration)`, without the REST server).
  *
- * When ready it prints one line: `JobManager ready at <rpc address of the service> (…)`. SIGINT/SIGTERM stop it
+ * When ready it prints `REST API and dashboard at <url>` (if started), then one line:
+ * `JobManager ready at <rpc address of the service> (…)`. SIGINT/SIGTERM stop it
  * cleanly: leadership handed over, endpoints stopped, port closed, exit code 0.
  */
 
@@ -23,6 +25,7 @@ import {
 import { createClusterHaStores } from '../ha/createClusterHaStores.js';
 import type { ClusterHaStores } from '../ha/stores.js';
 import { type JobManagerHandle, startJobManager } from '../jobmanager/startJobManager.js';
+import { type RestServerHandle, startRestServer } from '../rest/RestServer.js';
 import {
   checkProcessConfiguration,
   closeAll,
@@ -190,22 +193,53 @@ export function reportLeadershipChanges(handle: JobManagerProcessHandle, interva
   return () => clearInterval(timer);
 }
 
-/** The command-line entry: configuration from the arguments, the ready line, and signal handling. */
+/**
+ * The REST server and dashboard, when `rest.port` is configured (0 picks a free port): bound to `rest.bind-address`,
+ * loopback by default.
+ */
+async function startConfiguredRestServer(
+  configuration: Configuration,
+  handle: JobManagerProcessHandle,
+): Promise<RestServerHandle | undefined> {
+  if (!configuration.has(O.restPort.key)) return undefined;
+  const bindAddress = configuration.get(O.restBindAddress);
+  return startRestServer({
+    rpcService: handle.rpcService,
+    haServices: handle.haServices,
+    port: configuration.get(O.restPort),
+    address: bindAddress === undefined || bindAddress === 'localhost' ? '127.0.0.1' : bindAddress,
+    refreshIntervalMs: configuration.get(O.webRefreshInterval),
+  });
+}
+
+/**
+ * The command-line entry: configuration from the arguments, the REST server if `rest.port` is set, the ready line
+ * (after the REST line), and signal handling.
+ */
 export async function main(argv: readonly string[]): Promise<void> {
   const { configuration } = loadConfiguration(argv);
   const handle = await runJobManager(configuration);
   const logger = handle.rpcService.getLogger();
   for (const key of configuration.unknownKeys()) logger.warn({ key }, 'Configuration key not used by the JobManager.');
+  let rest: RestServerHandle | undefined;
+  try {
+    rest = await startConfiguredRestServer(configuration, handle);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   const stopReporting = process.env.FLINK_RPC_REPORT_LEADERSHIP === '1' ? reportLeadershipChanges(handle) : () => {};
   exitOnSignals(
     'JobManager',
     async () => {
       stopReporting();
+      await rest?.close();
       await handle.close();
     },
     logger,
   );
   const ha = highAvailabilitySettings(configuration).type;
+  if (rest !== undefined) process.stdout.write(`REST API and dashboard at ${rest.url}\n`);
   process.stdout.write(`JobManager ready at ${handle.address} (high-availability: ${ha}, pid ${process.pid})\n`);
 }
 

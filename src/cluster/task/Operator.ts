@@ -36,6 +36,12 @@ export interface Operator<S = unknown> {
   notifyCheckpointComplete(checkpointId: number): void | Promise<void>;
   /** Checkpoint `checkpointId` was aborted (declined, timed out, or a task was lost). */
   notifyCheckpointAborted?(checkpointId: number): void | Promise<void>;
+  /**
+   * Optional: the records this operator has written to its output so far, counting those restored. Called right
+   * after `snapshotState`, so the figure is what the snapshot covers: a transactional sink commits exactly these when
+   * the checkpoint completes. The JobMaster reports the sum as the vertex's `write-records`.
+   */
+  numRecordsOut?(): number;
   /** Called once at the end, after success, failure or cancellation. */
   close(): void | Promise<void>;
 }

@@ -129,6 +129,7 @@ export const generator: OperatorFactory = (context) => {
       const sinkState = await sink.preCommit(checkpointId);
       return { emitted, sink: sinkState };
     },
+    numRecordsOut: () => emitted,
     async notifyCheckpointComplete(checkpointId) {
       await sink.commitUpTo(checkpointId);
     },

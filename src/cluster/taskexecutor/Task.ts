@@ -54,6 +54,13 @@ export class TaskCancelledException extends Error {
   }
 }
 
+/** The operator's `numRecordsOut()`, when it counts and answers with a count. */
+function countRecordsOut(operator: Operator): number | undefined {
+  if (typeof operator.numRecordsOut !== 'function') return undefined;
+  const records = operator.numRecordsOut();
+  return Number.isSafeInteger(records) && records >= 0 ? records : undefined;
+}
+
 function describeError(error: unknown): Error {
   if (error instanceof Error) return error;
   return new Error(typeof error === 'string' ? error : `Non-error thrown: ${String(error)}`);
@@ -313,7 +320,8 @@ export class Task {
         let handle: TaskStateHandle;
         try {
           const state = await operator.snapshotState(checkpointId);
-          handle = await storeTaskState(
+          const records = countRecordsOut(operator);
+          const stored = await storeTaskState(
             state,
             {
               storageDir: this.tdd.checkpointStorageDir,
@@ -325,6 +333,7 @@ export class Task {
             },
             this.options.inlineStateThreshold,
           );
+          handle = records === undefined ? stored : { ...stored, records };
         } catch (error) {
           this.logger.info({ err: error, checkpointId }, 'Snapshot failed; declining the checkpoint.');
           runOutsideTaskScope(() => this.options.actions.declineCheckpoint(this, checkpointId, serializeError(error)));

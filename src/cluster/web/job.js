@@ -35,6 +35,7 @@ export function JobPage({ jobId, refreshMs }) {
           <${Stat} label="Duration" value=${formatDuration(details.duration)} />
           <${Stat} label="Started" value=${formatTime(details['start-time'])} />
           <${Stat} label="Restarts" value=${details.numRestarts} testid="restarts" />
+          <${Stat} label="Records committed" value=${formatRecords(details)} testid="records-committed" />
           <${Stat} label="Tasks" value=${html`<${TaskBar} tasks=${details['status-counts']} />`} />
         </div>`
         : null
@@ -46,6 +47,13 @@ export function JobPage({ jobId, refreshMs }) {
     <${CheckpointsPanel} stats=${checkpoints.data} />
     <${ExceptionsPanel} exceptions=${exceptions.data} />
   </div>`;
+}
+
+/** The records the job's vertices committed (their `write-records`), or a dash when no vertex reports any. */
+function formatRecords(job) {
+  const counted = job.vertices.filter((vertex) => typeof vertex.metrics?.['write-records'] === 'number');
+  if (counted.length === 0) return '–';
+  return counted.reduce((sum, vertex) => sum + vertex.metrics['write-records'], 0).toLocaleString('en-US');
 }
 
 /** Every subtask: its state, attempt, TaskManager and how long it has been in this attempt. */

@@ -20,7 +20,7 @@ import {
   type Transaction,
 } from 'node-zookeeper-client';
 import type { Logger } from '../../rpc/logger.js';
-import { closeNow, dropConnection } from './nzcInternals.js';
+import { closeNow, dropConnection, withExactVersions } from './nzcInternals.js';
 
 /** Connection settings; all durations in milliseconds. */
 export interface ZooKeeperConnectionOptions {
@@ -232,7 +232,7 @@ export class ZooKeeperConnection {
   /** Commits a multi-operation built by `build`: all of it or nothing. Rejects with the first failing op's error. */
   async commit(what: string, build: (transaction: Transaction) => void): Promise<void> {
     await this.call(what, (client, done: Callback<unknown>) => {
-      const transaction = client.transaction();
+      const transaction = withExactVersions(client.transaction());
       build(transaction);
       transaction.commit((error, results) => done(error, results));
     });

@@ -38,3 +38,33 @@ export function closeNow(client: Client): void {
   manager.connectTimeoutHandler = null;
   manager.socket?.destroy();
 }
+
+interface TransactionInternals {
+  ops?: { version?: number }[];
+}
+
+/**
+ * Makes the versions of a transaction's operations exact. nzc's `Transaction` turns a version of 0 into -1
+ * (`version || -1`), which ZooKeeper reads as "any version": a check or a write meant for the first version of a
+ * node would pass whatever the node holds, and two writers could both win a compare-and-set. Each operation's
+ * version is written back onto the op nzc just queued.
+ */
+export function withExactVersions<T extends object>(transaction: T): T {
+  const ops = (transaction as TransactionInternals).ops;
+  if (!Array.isArray(ops)) return transaction;
+  const exact = (method: 'check' | 'setData' | 'remove', versionIndex: number) => {
+    const original = (transaction as Record<string, unknown>)[method];
+    if (typeof original !== 'function') return;
+    (transaction as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const result = original.apply(transaction, args);
+      const version = args[versionIndex];
+      const queued = ops[ops.length - 1];
+      if (version === 0 && queued !== undefined) queued.version = 0;
+      return result;
+    };
+  };
+  exact('check', 1);
+  exact('setData', 2);
+  exact('remove', 1);
+  return transaction;
+}
