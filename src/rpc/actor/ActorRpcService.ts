@@ -22,6 +22,7 @@ import { servesGateway } from '../servedGateways.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';
+import { RpcMetrics } from './metrics.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
 import { TimerScheduledExecutor } from './TimerScheduledExecutor.js';
 import type { Transport, TransportFactory } from './Transport.js';
@@ -45,6 +46,8 @@ export class ActorRpcService implements RpcService, ServerHost {
   readonly dispatcher: Dispatcher;
   readonly context: InvocationContext;
   readonly logger: Logger;
+  /** The service's metrics, or null without a `metrics` registry. */
+  readonly metrics: RpcMetrics | null;
   hostname = 'localhost';
   private readonly servers = new Map<string, EndpointServer>();
   private readonly deadlines = new DeadlineQueue();
@@ -61,6 +64,7 @@ export class ActorRpcService implements RpcService, ServerHost {
     roundTrip: ((value: unknown) => unknown) | null = null,
   ) {
     this.logger = config.logger;
+    this.metrics = config.metrics === undefined ? null : RpcMetrics.of(config.metrics);
     // Asks made before or during a run get their deadline stamped by it (see DeadlineQueue).
     this.dispatcher = new Dispatcher(config.throughput, () => this.deadlines.stamp());
     this.executor = new TimerScheduledExecutor(this.logger);

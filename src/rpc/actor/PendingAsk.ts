@@ -7,12 +7,21 @@ import { Envelope, type ReplySink } from './messages.js';
 
 /** Told when a pending ask settles, so that whoever indexed it (a connection's request table) can forget it. */
 export interface AskOwner {
+  /** The ask settled elsewhere (its timeout, a service shutdown): forget it; a late answer is dropped. */
   onAskSettled(ask: RemoteAsk): void;
+  /**
+   * The caller aborted the ask (through the method's `signalArg`); its promise is already rejected. Forget it and
+   * tell the peer, so that the endpoint's signal is aborted there too (a cancel frame with `ask.requestId`). Called
+   * instead of `onAskSettled`; an owner without it is told `onAskSettled`.
+   */
+  onAskCancelled?(ask: RemoteAsk): void;
 }
 
 /**
  * A pending ask as the transport sees it: the call to send, where its outcome goes, and the request id and owner
- * the connection's request table gives it while the answer travels.
+ * the connection's request table gives it while the answer travels. For a method with a `signalArg` the argument at
+ * that position is always `undefined` here (a signal does not travel; cancellation goes through
+ * `AskOwner.onAskCancelled`), and `traceContext` is set when tracing is on.
  */
 export interface RemoteAsk extends Envelope, ReplySink {
   readonly recipient: string;
