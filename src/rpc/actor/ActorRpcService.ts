@@ -66,7 +66,7 @@ export class ActorRpcService implements RpcService, ServerHost {
     this.logger = config.logger;
     this.metrics = config.metrics === undefined ? null : RpcMetrics.of(config.metrics);
     // Asks made before or during a run get their deadline stamped by it (see DeadlineQueue).
-    this.dispatcher = new Dispatcher(config.throughput, () => this.deadlines.stamp());
+    this.dispatcher = new Dispatcher(config.throughput, config.timeSlice, (now) => this.deadlines.stamp(now));
     this.executor = new TimerScheduledExecutor(this.logger);
     this.context = {
       askTimeout: config.askTimeout,

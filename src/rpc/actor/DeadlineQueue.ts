@@ -150,13 +150,16 @@ export class DeadlineQueue {
     }
   }
 
-  /** Stamps the asks added since the last stamp (one clock read for all of them). */
-  stamp(): void {
+  /**
+   * Stamps the asks added since the last stamp (one clock read for all of them).
+   * @param now the current performance.now(), when the caller has just read it
+   */
+  stamp(now?: number): void {
     const count = this.dirtyCount;
     if (count === 0) return;
     this.dirtyCount = 0;
     const lanes = this.dirtyLanes;
-    const now = performance.now();
+    if (now === undefined) now = performance.now();
     for (let i = 0; i < count; i++) {
       lanes[i]!.stamp(now);
       lanes[i] = undefined;
