@@ -3,6 +3,10 @@
 export interface SystemSpec {
   id: string;
   label: string;
+  /** The adapter directory under `bench/remote/` (default: the id). Variants of one system share it. */
+  dir?: string;
+  /** Environment of the variant's server and client processes (e.g. which observability options flink-rpc gets). */
+  env?: Readonly<Record<string, string>>;
   /** How it is set up, printed under the table and stored in the JSON. */
   notes: string;
 }
