@@ -37,11 +37,6 @@ export interface ConnectionContext {
   onClosed(connection: Connection): void;
 }
 
-/** Input paused because the peer does not read our output. */
-const PAUSED_BACKLOG = 1;
-/** Input paused because the peer has too many asks awaiting an answer here (see `ServerConnection`). */
-export const PAUSED_INFLIGHT = 2;
-
 /** The least output a connection may buffer before it stops reading from its peer. */
 const BACKLOG_MIN = 16 * 1024 * 1024;
 
@@ -64,8 +59,8 @@ export abstract class Connection implements FrameSink {
    */
   protected lastActive: number;
   private lastPing = Number.NEGATIVE_INFINITY;
-  /** Why input is paused (PAUSED_* bits); 0 while reading. */
-  private pauses = 0;
+  /** True while input is paused because the peer does not read our output. */
+  private inputPaused = false;
   /** True once the peer's preamble was accepted. */
   protected established = false;
   private readonly settled: Promise<void>;
@@ -104,26 +99,17 @@ export abstract class Connection implements FrameSink {
   }
 
   private onBacklog(): void {
-    if ((this.pauses & PAUSED_BACKLOG) !== 0 || this.closed) return;
+    if (this.inputPaused || this.closed) return;
     this.log.debug(
       { remote: this.remote, buffered: this.socket.writableLength },
       'The peer reads slowly: pausing input.',
     );
-    this.pauseInput(PAUSED_BACKLOG);
-    this.socket.once('drain', () => this.resumeInput(PAUSED_BACKLOG));
-  }
-
-  /** Stops reading from the peer for `reason` (a bit); reading goes on once every reason is lifted. */
-  protected pauseInput(reason: number): void {
-    if (this.pauses === 0) this.socket.pause();
-    this.pauses |= reason;
-  }
-
-  /** Lifts one reason to stop reading. */
-  protected resumeInput(reason: number): void {
-    if ((this.pauses & reason) === 0) return;
-    this.pauses &= ~reason;
-    if (this.pauses === 0 && !this.closed) this.socket.resume();
+    this.inputPaused = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.inputPaused = false;
+      if (!this.closed) this.socket.resume();
+    });
   }
 
   /** Resolves when the socket is fully closed. */
@@ -176,11 +162,6 @@ export abstract class Connection implements FrameSink {
     const { idleTimeout, pingInterval } = this.ctx.config;
     if (!this.established) {
       this.checkOpening(quietMs);
-      return;
-    }
-    if ((this.pauses & PAUSED_INFLIGHT) !== 0) {
-      // Silence is our doing while we do not read (our endpoints are behind): not a sign of a dead peer.
-      this.lastActive = tick;
       return;
     }
     if (quietMs >= idleTimeout) {

@@ -10,7 +10,7 @@ import { Envelope, MESSAGE_ASK, MESSAGE_TELL, type ReplySink } from '../rpc/acto
 import { methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import { servedGateway, servedMethod } from '../rpc/servedGateways.js';
-import { Connection, PAUSED_INFLIGHT } from './Connection.js';
+import { Connection } from './Connection.js';
 import {
   encodeFrame,
   FRAME_NAMES,
@@ -22,9 +22,9 @@ import {
   HANDSHAKE_UNKNOWN_ENDPOINT,
   HANDSHAKE_UNKNOWN_SYSTEM,
   MAX_NAME_LENGTH,
-  MAX_PENDING_ASKS,
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
+  PENDING_ASK_OVERHEAD,
   PROTOCOL_VERSION,
   readAsk,
   readDeclare,
@@ -58,6 +58,8 @@ export class InboundAsk extends Envelope implements ReplySink {
     fenced: boolean,
     private readonly connection: ServerConnection,
     private readonly requestId: number,
+    /** What the ask counts against the connection's memory budget until it is answered. */
+    private readonly cost: number,
   ) {
     super(MESSAGE_ASK, method, args, null, token, fenced, null);
     this.reply = this;
@@ -67,7 +69,7 @@ export class InboundAsk extends Envelope implements ReplySink {
     if (this.done) return;
     this.done = true;
     this.args = null;
-    this.connection.answered();
+    this.connection.answered(this.cost);
     this.connection.sendResult(this.requestId, this.method!, value);
   }
 
@@ -75,7 +77,7 @@ export class InboundAsk extends Envelope implements ReplySink {
     if (this.done) return;
     this.done = true;
     this.args = null;
-    this.connection.answered();
+    this.connection.answered(this.cost);
     this.connection.sendError(this.requestId, error);
   }
 }
@@ -110,10 +112,10 @@ export class ServerConnection extends Connection {
   private readonly routes: Route[] = [];
   /** The fields of the frame being read (reused). */
   private readonly fields = new FrameFields();
-  /** Asks delivered to endpoints and not answered yet. */
-  private pendingAsks = 0;
-  /** The limit of pending asks (see MAX_PENDING_ASKS; smaller in tests). */
-  static maxPendingAsks = MAX_PENDING_ASKS;
+  /** Estimated bytes held by the asks delivered to endpoints and not answered yet. */
+  private pendingBytes = 0;
+  /** Set while asks are being refused for the memory budget (one warning per episode, not one per ask). */
+  private overBudget = false;
 
   // ---- opening ----------------------------------------------------------------------------------------------------
 
@@ -292,20 +294,21 @@ export class ServerConnection extends Connection {
       this.sendError(id, methodRefused(route.gateway, route.method, this.addressOf(route)));
       return;
     }
+    // Checked before decoding: a refused ask costs no more than its frame.
+    const cost = PENDING_ASK_OVERHEAD + 2 * (end - fields.payloadStart);
+    if (this.pendingBytes + cost > this.ctx.config.connectionMemoryBudget) {
+      this.refuseOverBudget(id, info, route, cost);
+      return;
+    }
+    this.overBudget = false;
     const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
     if (problem !== null) {
       this.sendError(id, new RpcException(problem));
       return;
     }
-    const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id);
+    const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id, cost);
     this.forgetCall();
-    if (++this.pendingAsks === ServerConnection.maxPendingAsks) {
-      this.log.warn(
-        { remote: this.remote, pending: this.pendingAsks },
-        `${this.remote} has ${this.pendingAsks} asks awaiting an answer: not reading from it until half are answered.`,
-      );
-      this.pauseInput(PAUSED_INFLIGHT);
-    }
+    this.pendingBytes += cost;
     server.deliver(ask);
   }
 
@@ -337,9 +340,34 @@ export class ServerConnection extends Connection {
 
   // ---- answers ----------------------------------------------------------------------------------------------------
 
-  /** An ask of this connection was answered (or failed). */
-  answered(): void {
-    if (--this.pendingAsks === ServerConnection.maxPendingAsks >>> 1) this.resumeInput(PAUSED_INFLIGHT);
+  /**
+   * Refuses an ask that would take the connection past its memory budget. The peer's other frames (pings,
+   * handshakes, declarations, tells, asks that fit again once some are answered) are still read and served: a
+   * backlog of legitimate long-pending calls never makes a healthy peer look dead.
+   */
+  private refuseOverBudget(id: number, info: MethodInfo, route: Route, cost: number): void {
+    const budget = this.ctx.config.connectionMemoryBudget;
+    if (!this.overBudget) {
+      this.overBudget = true;
+      this.log.warn(
+        { remote: this.remote, pendingBytes: this.pendingBytes, budget },
+        `Refusing asks from ${this.remote}: its pending asks hold about ${this.pendingBytes} bytes, the memory ` +
+          `budget of a connection is ${budget} bytes (connectionMemoryBudget).`,
+      );
+    }
+    this.sendError(
+      id,
+      new RpcException(
+        `Refused the ask ${info.qualifiedName} on ${this.addressOf(route)}: the asks pending on this connection ` +
+          `hold about ${this.pendingBytes} bytes, and this one (about ${cost} bytes) would exceed the memory budget ` +
+          `of ${budget} bytes per connection (RpcConfig.connectionMemoryBudget).`,
+      ),
+    );
+  }
+
+  /** An ask of this connection was answered (or failed): its bytes leave the budget. */
+  answered(cost: number): void {
+    this.pendingBytes -= cost;
   }
 
   /** Sends the result of an ask, or the reason it cannot be sent. */

@@ -75,10 +75,11 @@ export const HANDSHAKE_GATEWAY_NOT_SERVED = 3;
 /** Routes a client may declare on one connection (bounds what a peer can make the server remember). */
 export const MAX_ROUTES = 65_536;
 /**
- * Asks one connection may have awaiting an answer at a server; beyond, the server stops reading from it until half
- * of them are answered (bounds the work and memory one peer can pile up, e.g. with asks that never complete).
+ * The memory a pending inbound ask is estimated to hold besides its frame: the ask itself, its argument array, the
+ * endpoint's bookkeeping of the reply it owes and the promise reactions waiting for it (measured at about 450 bytes
+ * with a method that returns a shared promise). What the method itself keeps while the ask is pending is not counted.
  */
-export const MAX_PENDING_ASKS = 65_536;
+export const PENDING_ASK_OVERHEAD = 512;
 /** Longest endpoint id, system, gateway or method name accepted in HANDSHAKE and DECLARE. */
 export const MAX_NAME_LENGTH = 255;
 /** The smallest frame limit a peer may announce: it must at least take the largest HANDSHAKE and DECLARE. */

@@ -23,6 +23,8 @@ export interface ValueGateway extends RpcGateway {
   unserializable(): Promise<unknown>;
   /** Waits until released (or `ms`), then answers. */
   wait(ms: number): Promise<string>;
+  /** Releases every pending `wait`; returns how many there were. */
+  releaseAll(): Promise<number>;
   /** Fire-and-forget: remembered in order. */
   record(tag: string): void;
   /** The tags recorded so far. */
@@ -39,6 +41,7 @@ export const ValueGateway = gateway<ValueGateway>('ValueGateway', {
   bytes: 'ask',
   unserializable: 'ask',
   wait: 'ask',
+  releaseAll: 'ask',
   record: 'tell',
   recorded: 'ask',
 });
@@ -139,6 +142,15 @@ export class ValueEndpoint extends RpcEndpoint implements ValueGateway, DerivedG
   }
   release(): void {
     for (const done of [...this.waiting]) done();
+  }
+  /** Asks waiting in `wait`. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+  async releaseAll(): Promise<number> {
+    const count = this.waiting.size;
+    this.release();
+    return count;
   }
   record(tag: string): void {
     this.tags.push(tag);
