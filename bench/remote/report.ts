@@ -63,7 +63,12 @@ function byRound(
 }
 
 /** Summarises the measurements of all rounds into table rows, sorted by workload, concurrency, then `systems`. */
-export function summarize(results: readonly Result[], systems: readonly SystemSpec[], rounds: number): RemoteRow[] {
+export function summarize(
+  results: readonly Result[],
+  systems: readonly SystemSpec[],
+  rounds: number,
+  baseline = 'raw',
+): RemoteRow[] {
   const tput = byRound(results, rounds, throughput);
   const p50 = byRound(results, rounds, (r) => r.p50Us);
   const cpu = byRound(results, rounds, (r) => r.cpuUsPerOp);
@@ -131,10 +136,10 @@ export function summarize(results: readonly Result[], systems: readonly SystemSp
       'serverCpuUsPerOp',
       med((x) => x.serverCpuUsPerOp, 2),
     );
-    const rawKey = rowKey('raw', r.workload, r.concurrency);
+    const rawKey = rowKey(baseline, r.workload, r.concurrency);
     const versus = (map: Map<string, (number | undefined)[]>) =>
       roundSpread(spread(roundRatios(map.get(key) ?? [], map.get(rawKey) ?? [])));
-    if (r.system !== 'raw') {
+    if (r.system !== baseline) {
       assign(row, 'ratioToRaw', versus(tput));
       assign(row, 'p50RatioToRaw', versus(p50));
       assign(row, 'cpuRatioToRaw', versus(cpu));
@@ -173,8 +178,9 @@ function formatCpu(row: RemoteRow): string {
   return `${decimal(row.cpuUsPerOp, digits)} (${decimal(row.clientCpuUsPerOp, digits)} + ${decimal(row.serverCpuUsPerOp, digits)})`;
 }
 
-export function formatTable(rows: readonly RemoteRow[], systems: readonly SystemSpec[]): string {
+export function formatTable(rows: readonly RemoteRow[], systems: readonly SystemSpec[], baseline = 'raw'): string {
   const label = (id: string) => systems.find((s) => s.id === id)?.label ?? id;
+  const versus = baseline === 'raw' ? 'raw' : label(baseline);
   const lines: string[][] = [
     [
       'workload',
@@ -183,9 +189,9 @@ export function formatTable(rows: readonly RemoteRow[], systems: readonly System
       'p50 µs',
       'p99 µs',
       'CPU µs/op (client + server)',
-      '× raw',
-      'p50 × raw',
-      'CPU × raw',
+      `× ${versus}`,
+      `p50 × ${versus}`,
+      `CPU × ${versus}`,
     ],
   ];
   const unavailable = new Map<string, string>();

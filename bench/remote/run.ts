@@ -41,7 +41,7 @@ import { type WorkloadStep, workloadName, workloadSteps } from './workloads.js';
 export interface RemoteBenchOptions {
   /** Short windows and 3 rounds: a smoke test, not a measurement (default false). */
   quick?: boolean;
-  /** System ids to run (default all of `systems`). The raw baseline is always added: every ratio needs it. */
+  /** System ids to run (default all of `systems`). The baseline is always added: every ratio needs it. */
   only?: readonly string[];
   /** Workload keys to run: `echo1`, `echo16`, `echo256`, `tell`, `echo1MiB`, `echo8MiB` (default all). */
   workloads?: readonly string[];
@@ -57,6 +57,8 @@ export interface RemoteBenchOptions {
   jsonPath?: string | null;
   /** Rounds per workload (default 5; 3 with `quick`). */
   rounds?: number;
+  /** The system every ratio compares with (default `raw`); it always runs. */
+  baseline?: string;
   /** Extra node flags for every server and client process (e.g. `--cpu-prof`, `--cpu-prof-dir=…`). */
   nodeArgs?: readonly string[];
 }
@@ -81,7 +83,10 @@ export async function runRemoteBench(options: RemoteBenchOptions = {}): Promise<
   const unknown = (options.only ?? []).filter((id) => !catalogue.some((s) => s.id === id));
   if (unknown.length > 0)
     throw new Error(`unknown system(s) ${unknown.join(', ')}; known: ${catalogue.map((s) => s.id)}`);
-  const systems = catalogue.filter((s) => options.only === undefined || s.id === 'raw' || options.only.includes(s.id));
+  const baseline = options.baseline ?? 'raw';
+  const systems = catalogue.filter(
+    (s) => options.only === undefined || s.id === baseline || options.only.includes(s.id),
+  );
   const allSteps = workloadSteps(timing, ECHO_CONCURRENCY);
   const unknownSteps = (options.workloads ?? []).filter((key) => !allSteps.some((s) => s.key === key));
   if (unknownSteps.length > 0)
@@ -134,7 +139,7 @@ export async function runRemoteBench(options: RemoteBenchOptions = {}): Promise<
     removeHandlers();
   }
 
-  const rows = summarize(results, catalogue, rounds);
+  const rows = summarize(results, catalogue, rounds, baseline);
   const targets = checkTargets(results, rounds);
   const seconds = Math.round((performance.now() - started) / 1000);
   if (options.print ?? true) {
@@ -144,7 +149,7 @@ export async function runRemoteBench(options: RemoteBenchOptions = {}): Promise<
         `windows), ${seconds} s, node ${process.version}, client and server processes on 127.0.0.1`,
     );
     log('figures: medians over the rounds; ratios: median of the per-round ratios (lowest–highest)');
-    log(formatTable(rows, catalogue));
+    log(formatTable(rows, catalogue, baseline));
     log('');
     for (const s of statuses.values()) log(`  ${s.label}: ${s.notes}`);
     if (options.targets ?? true) {
@@ -331,10 +336,10 @@ export function parseRemoteArgs(argv: readonly string[]): RemoteBenchOptions {
   return options;
 }
 
-/** `--cpu-prof` into a fresh directory under `bench/results/prof/`, one profile per process, named after it. */
+/** `--cpu-prof` into a fresh directory under `.tmp/prof/` (git-ignored), one profile per process, named after it. */
 export function cpuProfArgs(): string[] {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = fileURLToPath(new URL(`../results/prof/${stamp}/`, import.meta.url));
+  const dir = fileURLToPath(new URL(`../../.tmp/prof/${stamp}/`, import.meta.url));
   mkdirSync(dir, { recursive: true });
   return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
