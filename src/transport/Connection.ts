@@ -5,6 +5,7 @@
  */
 
 import type { Socket } from 'node:net';
+import type { TransportMetrics } from '../rpc/actor/metrics.js';
 import type { TransportHost } from '../rpc/actor/Transport.js';
 import type { ResolvedRpcConfig } from '../rpc/config.js';
 import { describeCause } from '../rpc/errors.js';
@@ -27,6 +28,8 @@ export interface ConnectionContext {
   readonly log: Logger;
   readonly codec: FrameCodec;
   readonly host: TransportHost;
+  /** Where connections, bytes and rejected frames are counted; null when the service has no metrics. */
+  readonly metrics: TransportMetrics | null;
   readonly systemName: string;
   /** `rpc.tcp://<system>@<host>:<port>/` of this service, for error messages. */
   readonly addressPrefix: string;
@@ -39,6 +42,10 @@ export interface ConnectionContext {
 
 /** The least output a connection may buffer before it stops reading from its peer. */
 const BACKLOG_MIN = 16 * 1024 * 1024;
+
+/** The states a connection is counted under in the `connections` metric. */
+const OPENING = 'opening';
+const OPEN = 'open';
 
 /** How long a gracefully closed socket may take to finish before it is destroyed. */
 const CLOSE_GRACE_MS = 250;
@@ -63,6 +70,12 @@ export abstract class Connection implements FrameSink {
   private inputPaused = false;
   /** True once the peer's preamble was accepted. */
   protected established = false;
+  /** The FEATURE_* flags the peer announced in its preamble (0 until it arrived). */
+  protected peerFeatures = 0;
+  /** `inbound` or `outbound`, for metrics; each side overrides it (a getter, as this constructor reads it). */
+  protected get direction(): 'inbound' | 'outbound' {
+    return 'inbound';
+  }
   private readonly settled: Promise<void>;
   private markSettled!: () => void;
 
@@ -80,20 +93,30 @@ export abstract class Connection implements FrameSink {
     // past the high-water mark, reading from it stops until its socket drains (and if it never does, the idle
     // timeout ends the connection, as nothing is read from it any more).
     const highWater = Math.max(2 * ctx.config.maxFrameSize, BACKLOG_MIN);
-    this.writer = new FrameWriter(socket, highWater, () => this.onBacklog());
+    this.writer = new FrameWriter(socket, highWater, () => this.onBacklog(), ctx.metrics);
     this.settled = new Promise((resolve) => {
       this.markSettled = resolve;
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.lastActive = this.ctx.tick;
-      this.reader.push(chunk);
-    });
+    const metrics = ctx.metrics;
+    if (metrics === null) {
+      socket.on('data', (chunk: Buffer) => {
+        this.lastActive = this.ctx.tick;
+        this.reader.push(chunk);
+      });
+    } else {
+      socket.on('data', (chunk: Buffer) => {
+        this.lastActive = this.ctx.tick;
+        metrics.bytesReceived.inc(chunk.length);
+        this.reader.push(chunk);
+      });
+    }
     socket.on('error', (error) => this.close(error));
     socket.on('close', () => {
       this.close(new Error(`the connection to ${this.remote} was closed`));
       this.markSettled();
     });
+    ctx.metrics?.connections.inc({ direction: this.direction, state: OPENING });
     // Each side announces itself at once: no waiting for the other, and a peer of another version still learns ours.
     socket.write(writePreamble(ctx.config.maxFrameSize));
   }
@@ -112,6 +135,22 @@ export abstract class Connection implements FrameSink {
     });
   }
 
+  /** The peer's preamble was accepted: calls may flow. */
+  protected markEstablished(features: number): void {
+    this.established = true;
+    this.peerFeatures = features;
+    const metrics = this.ctx.metrics;
+    if (metrics !== null) {
+      metrics.connections.dec({ direction: this.direction, state: OPENING });
+      metrics.connections.inc({ direction: this.direction, state: OPEN });
+    }
+  }
+
+  /** Counts a frame this side refused (`reason`: a short fixed word). */
+  protected countRejected(reason: string): void {
+    this.ctx.metrics?.framesRejected.inc({ reason });
+  }
+
   /** Resolves when the socket is fully closed. */
   whenSettled(): Promise<void> {
     return this.settled;
@@ -119,7 +158,7 @@ export abstract class Connection implements FrameSink {
 
   // ---- FrameSink ------------------------------------------------------------------------------------------------
 
-  abstract onPreamble(version: number, peerMaxFrameSize: number): boolean;
+  abstract onPreamble(version: number, peerMaxFrameSize: number, features: number): boolean;
 
   onFrame(buf: Buffer, start: number, end: number): void {
     const problem = checkFrame(buf, start, end);
@@ -143,6 +182,7 @@ export abstract class Connection implements FrameSink {
   protected violation(reason: string): void {
     if (this.closed) return;
     this.reader.stopped = true;
+    this.countRejected('protocol_violation');
     this.log.warn(
       { remote: this.remote, reason },
       `Closing the RPC connection with ${this.remote}: the peer sent ${reason}.`,
@@ -206,6 +246,7 @@ export abstract class Connection implements FrameSink {
       socket.destroy();
     }
     this.log.debug({ remote: this.remote, reason: describeCause(reason) }, 'RPC connection closed.');
+    this.ctx.metrics?.connections.dec({ direction: this.direction, state: this.established ? OPEN : OPENING });
     try {
       this.onClose(reason);
     } finally {
@@ -254,6 +295,7 @@ export class FrameWriter {
     private readonly socket: Socket,
     private readonly highWater = Number.POSITIVE_INFINITY,
     private readonly onBacklog: () => void = () => {},
+    private readonly metrics: TransportMetrics | null = null,
   ) {}
 
   /** Stops writing until {@link release}. */
@@ -307,6 +349,7 @@ export class FrameWriter {
     this.frames = [];
     this.bytes = 0;
     this.bytesOut += bytes;
+    if (this.metrics !== null) this.metrics.bytesSent.inc(bytes);
     if (frames.length === 1) {
       socket.write(frames[0]!);
     } else if (bytes <= COPY_LIMIT) {

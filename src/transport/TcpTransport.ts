@@ -12,6 +12,7 @@
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { RemoteServiceOptions } from '../rpc/actor/ActorRpcSystem.js';
+import type { TransportMetrics } from '../rpc/actor/metrics.js';
 import type { RpcTarget } from '../rpc/actor/proxy.js';
 import type { Transport, TransportHost } from '../rpc/actor/Transport.js';
 import { formatHost, normalizeHost, type RpcAddress, serviceAddressPrefix } from '../rpc/address.js';
@@ -74,6 +75,7 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
   readonly config: ResolvedRpcConfig;
   readonly log: Logger;
   readonly codec: FrameCodec;
+  readonly metrics: TransportMetrics | null;
   readonly systemName: string;
   readonly tickMs: number;
   tick = 0;
@@ -92,6 +94,7 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
     this.config = host.config;
     this.log = host.logger;
     this.codec = createFrameCodec();
+    this.metrics = host.metrics;
     this.systemName = host.getSystemName();
     this.tickMs = tickPeriod(this.config);
     const tls = this.config.tls;
