@@ -333,6 +333,8 @@ export function parseRemoteArgs(argv: readonly string[]): RemoteBenchOptions {
           'echo1MiB,echo8MiB] [--rounds=N] [--cpu-prof]',
       );
   }
+  // A profile is for flink-rpc: unless systems are named, profile it next to the raw baseline only.
+  if (options.nodeArgs !== undefined && options.only === undefined) options.only = ['flink'];
   return options;
 }
 
