@@ -29,6 +29,9 @@ export interface RemoteAsk extends Envelope, ReplySink {
   owner: AskOwner | null;
 }
 
+const settled = Promise.resolve();
+const noop = (): void => {};
+
 export class PendingAsk extends Envelope implements RemoteAsk {
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
@@ -84,23 +87,43 @@ export class PendingAsk extends Envelope implements RemoteAsk {
     this.reject(error);
   }
 
-  /** Called by the deadline queue when `timeoutMs` passed. */
+  /**
+   * Called by the deadline queue when `timeoutMs` passed.
+   *
+   * The caller's stack costs nothing here: the error is created in a promise reaction whose derived promise the
+   * caller's promise follows, so V8's async stack traces append the awaiting functions (`at async callerFn`, and
+   * their callers) to it. With `captureAskCallStack` the synchronous stack captured at the call is used instead.
+   */
   expire(timeoutMs: number): void {
     if (this.settled) return;
+    this.lane = null;
+    if (this.site?.stack !== undefined) {
+      const error = this.timeoutError(timeoutMs);
+      // Show the caller's line, as Flink does with pekko.ask.callstack: the timer's own stack says nothing.
+      const frames = this.site.stack.slice(this.site.stack.indexOf('\n'));
+      error.stack = `${error.name}: ${error.message}${frames}`;
+      this.fail(error);
+      return;
+    }
+    this.settled = true;
+    this.release();
+    // Two hops: the error must be created after the caller's promise has subscribed to the promise it follows,
+    // so that V8 can walk from the failing reaction to the caller's `await`.
+    this.resolve(
+      settled.then(noop).then(() => {
+        throw this.timeoutError(timeoutMs);
+      }),
+    );
+  }
+
+  private timeoutError(timeoutMs: number): RpcTimeoutException {
     const what = this.method ? this.method.qualifiedName : 'callAsync';
-    const error = new RpcTimeoutException(
+    return new RpcTimeoutException(
       `Invocation of [${what}] at recipient [${this.recipient}] timed out after ${timeoutMs} ms. ` +
         'This is usually caused by: 1) the message could not be delivered (e.g. the connection failed); ' +
         'details are in the logs. 2) The recipient needs more time for responding, due to problems like slow ' +
         'machines or network jitters. In that case, you can try to increase askTimeout.',
     );
-    if (this.site?.stack !== undefined) {
-      // Show the caller's line, as Flink does with pekko.ask.callstack: the timer's own stack says nothing.
-      const frames = this.site.stack.slice(this.site.stack.indexOf('\n'));
-      error.stack = `${error.name}: ${error.message}${frames}`;
-    }
-    this.lane = null;
-    this.fail(error);
   }
 
   private release(): void {
