@@ -16,6 +16,7 @@ import {
   FrameKind,
   FrameReader,
   type FrameSink,
+  PREAMBLE_SIZE,
   readKind,
   writePing,
   writePong,
@@ -119,6 +120,7 @@ export abstract class Connection implements FrameSink {
     ctx.metrics?.connections.inc({ direction: this.direction, state: OPENING });
     // Each side announces itself at once: no waiting for the other, and a peer of another version still learns ours.
     socket.write(writePreamble(ctx.config.maxFrameSize));
+    ctx.metrics?.bytesSent.inc(PREAMBLE_SIZE);
   }
 
   private onBacklog(): void {

@@ -138,6 +138,13 @@ export class ServerConnection extends Connection {
   private overBudget = false;
   /** Pending asks whose method takes a signal, by request id: what a CANCEL aborts. */
   private readonly cancellable = new Map<number, InboundAsk>();
+  /** Asks delivered to endpoints and not answered yet. */
+  pendingAsks = 0;
+
+  /** Pending asks whose method takes a signal. */
+  get cancellableAsks(): number {
+    return this.cancellable.size;
+  }
 
   // ---- opening ----------------------------------------------------------------------------------------------------
 
@@ -346,6 +353,7 @@ export class ServerConnection extends Connection {
       this.cancellable.set(id, ask);
     }
     this.pendingBytes += cost;
+    this.pendingAsks++;
     server.deliver(ask);
   }
 
@@ -423,6 +431,7 @@ export class ServerConnection extends Connection {
   /** An ask of this connection was answered (or failed): its bytes leave the budget. */
   answered(ask: InboundAsk): void {
     this.pendingBytes -= ask.cost;
+    this.pendingAsks--;
     if (ask.controller !== null) this.cancellable.delete(ask.requestId);
   }
 

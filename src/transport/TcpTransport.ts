@@ -71,6 +71,20 @@ function tickPeriod(config: ResolvedRpcConfig): number {
   return Math.max(5, Math.min(1000, Math.floor(smallest / 4)));
 }
 
+/** What a transport holds right now (tests and diagnostics). */
+export interface TransportStats {
+  /** Open outbound connections (one per peer service). */
+  readonly outbound: number;
+  /** Open inbound connections. */
+  readonly inbound: number;
+  /** Asks and handshakes of this service awaiting an answer from peers. */
+  readonly pendingRequests: number;
+  /** Asks of peers delivered to this service's endpoints and not answered yet. */
+  readonly inboundAsks: number;
+  /** Of those, the asks whose method takes a signal (what a CANCEL can abort). */
+  readonly cancellableAsks: number;
+}
+
 export class TcpTransport implements Transport, ConnectionContext, ConnectionPool {
   readonly config: ResolvedRpcConfig;
   readonly log: Logger;
@@ -284,8 +298,22 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
   }
 
   /** Open connections, for tests and diagnostics. */
-  stats(): { outbound: number; inbound: number } {
-    return { outbound: this.clients.size, inbound: this.inbound.size };
+  stats(): TransportStats {
+    let pendingRequests = 0;
+    for (const connection of this.clients.values()) pendingRequests += connection.pendingRequests;
+    let inboundAsks = 0;
+    let cancellableAsks = 0;
+    for (const connection of this.inbound) {
+      inboundAsks += connection.pendingAsks;
+      cancellableAsks += connection.cancellableAsks;
+    }
+    return {
+      outbound: this.clients.size,
+      inbound: this.inbound.size,
+      pendingRequests,
+      inboundAsks,
+      cancellableAsks,
+    };
   }
 
   // ---- closing ------------------------------------------------------------------------------------------------------
