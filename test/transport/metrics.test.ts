@@ -19,7 +19,7 @@ afterEach(cleanup);
 afterAll(assertNoLeaks);
 
 /** The value of a metric with exactly these labels (0 when absent). */
-async function valueOf(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
@@ -51,14 +51,18 @@ describe('transport metrics', () => {
     const gateway = await client.connect(endpoint.getAddress(), ValueGateway);
 
     const open = { state: 'open' };
-    expect(await valueOf(clientMetrics, 'flink_rpc_transport_connections', { direction: 'outbound', ...open })).toBe(1);
+    expect(
+      await metricValue(clientMetrics, 'flink_rpc_transport_connections', { direction: 'outbound', ...open }),
+    ).toBe(1);
     await until(
       async () =>
-        (await valueOf(serverMetrics, 'flink_rpc_transport_connections', { direction: 'inbound', ...open })) === 1,
+        (await metricValue(serverMetrics, 'flink_rpc_transport_connections', { direction: 'inbound', ...open })) === 1,
       2000,
       'the inbound connection',
     );
-    expect(await valueOf(serverMetrics, 'flink_rpc_transport_connections', { direction: 'outbound', ...open })).toBe(0);
+    expect(
+      await metricValue(serverMetrics, 'flink_rpc_transport_connections', { direction: 'outbound', ...open }),
+    ).toBe(0);
 
     await expect(gateway.echo('x'.repeat(500))).resolves.toHaveLength(500);
     // Three small asks fit the budget, the fourth is refused.
@@ -68,19 +72,19 @@ describe('transport metrics', () => {
     await Promise.all(waits);
 
     // What one side sent, the other received: the 500-character argument and result went both ways.
-    const clientSent = await valueOf(clientMetrics, 'flink_rpc_transport_sent_bytes_total');
-    const clientReceived = await valueOf(clientMetrics, 'flink_rpc_transport_received_bytes_total');
+    const clientSent = await metricValue(clientMetrics, 'flink_rpc_transport_sent_bytes_total');
+    const clientReceived = await metricValue(clientMetrics, 'flink_rpc_transport_received_bytes_total');
     expect(clientSent).toBeGreaterThan(500);
     expect(clientReceived).toBeGreaterThan(500);
     await until(
-      async () => (await valueOf(serverMetrics, 'flink_rpc_transport_received_bytes_total')) === clientSent,
+      async () => (await metricValue(serverMetrics, 'flink_rpc_transport_received_bytes_total')) === clientSent,
       2000,
       'the server to count what the client sent',
     );
-    expect(await valueOf(serverMetrics, 'flink_rpc_transport_sent_bytes_total')).toBe(clientReceived);
-    expect(await valueOf(serverMetrics, 'flink_rpc_transport_frames_rejected_total', { reason: 'over_budget' })).toBe(
-      1,
-    );
+    expect(await metricValue(serverMetrics, 'flink_rpc_transport_sent_bytes_total')).toBe(clientReceived);
+    expect(
+      await metricValue(serverMetrics, 'flink_rpc_transport_frames_rejected_total', { reason: 'over_budget' }),
+    ).toBe(1);
 
     // A peer that breaks the protocol is counted and dropped.
     const peer = await new RawPeer(server.getPort()).connected();
@@ -88,20 +92,22 @@ describe('transport metrics', () => {
     peer.write(frameBytes(FrameKind.ASK, [1, 7], []));
     await peer.waitClosed();
     expect(
-      await valueOf(serverMetrics, 'flink_rpc_transport_frames_rejected_total', { reason: 'protocol_violation' }),
+      await metricValue(serverMetrics, 'flink_rpc_transport_frames_rejected_total', { reason: 'protocol_violation' }),
     ).toBe(1);
 
     // Closed connections leave the gauge.
     await client.closeAsync();
     await until(
       async () =>
-        (await valueOf(serverMetrics, 'flink_rpc_transport_connections', { direction: 'inbound', ...open })) === 0,
+        (await metricValue(serverMetrics, 'flink_rpc_transport_connections', { direction: 'inbound', ...open })) === 0,
       2000,
       'the inbound connection to close',
     );
-    expect(await valueOf(clientMetrics, 'flink_rpc_transport_connections', { direction: 'outbound', ...open })).toBe(0);
     expect(
-      await valueOf(serverMetrics, 'flink_rpc_transport_connections', { direction: 'inbound', state: 'opening' }),
+      await metricValue(clientMetrics, 'flink_rpc_transport_connections', { direction: 'outbound', ...open }),
+    ).toBe(0);
+    expect(
+      await metricValue(serverMetrics, 'flink_rpc_transport_connections', { direction: 'inbound', state: 'opening' }),
     ).toBe(0);
   });
 });
