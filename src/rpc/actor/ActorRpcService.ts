@@ -148,6 +148,11 @@ export class ActorRpcService implements RpcService, ServerHost {
     if (this.servers.get(server.endpointId) === server) this.servers.delete(server.endpointId);
   }
 
+  /** Asks made through this service that the deadline queue still holds: zero once all settled (diagnostics). */
+  get pendingAskCount(): number {
+    return this.deadlines.size;
+  }
+
   /** The live endpoint with this id, if any (used by the transport for inbound calls). */
   lookupServer(endpointId: string): EndpointServer | undefined {
     return this.servers.get(endpointId);

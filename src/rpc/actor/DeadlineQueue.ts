@@ -67,6 +67,11 @@ export class DeadlineLane {
     if (this.unstamped > asks.length) this.unstamped = asks.length;
   }
 
+  /** Asks the lane holds (settled ones behind an unsettled head included). */
+  get size(): number {
+    return this.asks.length;
+  }
+
   /** Rejects every unsettled ask with `error` (service shutdown). */
   failAll(error: () => unknown): void {
     this.unstamped = 0;
@@ -172,6 +177,13 @@ export class DeadlineQueue {
       this.stampScheduled = true;
       queueMicrotask(this.stampNow);
     }
+  }
+
+  /** Asks held by the lanes: zero once every ask has settled (a test and diagnostics aid). */
+  get size(): number {
+    let size = 0;
+    for (const lane of this.lanes.values()) size += lane.size;
+    return size;
   }
 
   /** Rejects every pending ask (service shutdown). */

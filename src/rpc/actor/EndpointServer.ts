@@ -142,6 +142,16 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     return this.termination;
   }
 
+  /** Replies the endpoint still owes (its methods returned promises that have not settled): a diagnostics aid. */
+  get pendingReplyCount(): number {
+    return this.pendingReplies.size;
+  }
+
+  /** Messages waiting in the mailbox. */
+  get mailboxSize(): number {
+    return this.mailbox.length;
+  }
+
   isRunning(): boolean {
     return this.running;
   }
@@ -340,6 +350,17 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     if (reply !== null) {
+      const signalArg = method.signalArg;
+      if (signalArg !== undefined) {
+        // The method gets the signal of its caller's side (whatever a peer sent in that position is replaced).
+        const signal = reply.signal ?? new AbortController().signal;
+        if (signal.aborted) {
+          // Cancelled while it waited in the mailbox: the caller is gone, the method is not run.
+          reply.fail(signal.reason);
+          return;
+        }
+        envelope.args![signalArg] = signal;
+      }
       let result: unknown;
       try {
         result = fn.apply(this.endpoint, envelope.args!);

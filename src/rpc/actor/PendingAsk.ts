@@ -5,6 +5,17 @@ import type { MethodInfo } from '../gateway.js';
 import type { DeadlineLane } from './DeadlineQueue.js';
 import { Envelope, type ReplySink } from './messages.js';
 
+/**
+ * What observes a call while it is pending (metrics, a client span); only present when the service measures or
+ * traces. Told once how the call ended.
+ */
+export interface CallProbe {
+  succeeded(): void;
+  failed(error: unknown): void;
+  timedOut(): void;
+  cancelled(reason: unknown): void;
+}
+
 /** Told when a pending ask settles, so that whoever indexed it (a connection's request table) can forget it. */
 export interface AskOwner {
   /** The ask settled elsewhere (its timeout, a service shutdown): forget it; a late answer is dropped. */
@@ -50,6 +61,10 @@ export class PendingAsk extends Envelope implements RemoteAsk {
   prevPending: PendingAsk | null = null;
   /** Transforms the result before the caller sees it (force-serialization test aid). */
   mapResult: ((value: unknown) => unknown) | null = null;
+  /** The caller's `AbortSignal` and the endpoint's, for asks of methods with a `signalArg`. */
+  cancellation: Cancellation | null = null;
+  /** Metrics and tracing of this call, when the service has them. */
+  probe: CallProbe | null = null;
 
   constructor(
     kind: number,
@@ -76,15 +91,35 @@ export class PendingAsk extends Envelope implements RemoteAsk {
       }
     }
     this.settled = true;
-    this.release();
+    this.release(false);
+    this.probe?.succeeded();
     this.resolve(value);
   }
 
   fail(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.release();
+    this.release(false);
+    this.probe?.failed(error);
     this.reject(error);
+  }
+
+  /**
+   * The signal the endpoint's method receives at its `signalArg` (a local ask of such a method): aborted when the
+   * caller aborts. Made on first use: remote asks never need it.
+   */
+  get signal(): AbortSignal | undefined {
+    return this.cancellation?.endpointSignal();
+  }
+
+  /** The caller aborted: reject at once with the signal's reason, abort the endpoint's signal, tell the owner. */
+  cancel(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release(true);
+    this.cancellation?.abortEndpoint(reason);
+    this.probe?.cancelled(reason);
+    this.reject(reason);
   }
 
   /**
@@ -106,7 +141,8 @@ export class PendingAsk extends Envelope implements RemoteAsk {
       return;
     }
     this.settled = true;
-    this.release();
+    this.release(false);
+    this.probe?.timedOut();
     // Two hops: the error must be created after the caller's promise has subscribed to the promise it follows,
     // so that V8 can walk from the failing reaction to the caller's `await`.
     this.resolve(
@@ -126,14 +162,57 @@ export class PendingAsk extends Envelope implements RemoteAsk {
     );
   }
 
-  private release(): void {
+  private release(cancelled: boolean): void {
     if (this.lane !== null) {
       this.lane.compact();
       this.lane = null;
     }
-    if (this.owner !== null) {
-      this.owner.onAskSettled(this);
+    const owner = this.owner;
+    if (owner !== null) {
       this.owner = null;
+      if (cancelled && owner.onAskCancelled !== undefined) owner.onAskCancelled(this);
+      else owner.onAskSettled(this);
     }
+    if (this.cancellation !== null) this.cancellation.detach();
+  }
+}
+
+/**
+ * The cancellation side of an ask: it listens to the caller's signal (as an event listener object, so no closure
+ * per call) until the ask settles, and owns the signal the endpoint's method gets, made only when a local endpoint
+ * asks for it.
+ */
+const CANCELLED = AbortSignal.abort();
+
+export class Cancellation {
+  private controller: AbortController | null = null;
+  private cancelledEarly = false;
+
+  constructor(
+    private readonly ask: PendingAsk,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    callerSignal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** The caller's signal fired. */
+  handleEvent(): void {
+    this.ask.cancel(this.callerSignal!.reason);
+  }
+
+  endpointSignal(): AbortSignal {
+    // Cancelled before the method ran: it will not run, so any aborted signal will do (and costs nothing).
+    if (this.cancelledEarly) return CANCELLED;
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abortEndpoint(reason: unknown): void {
+    if (this.controller !== null) this.controller.abort(reason);
+    else this.cancelledEarly = true;
+  }
+
+  detach(): void {
+    this.callerSignal?.removeEventListener('abort', this);
   }
 }

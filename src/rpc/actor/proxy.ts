@@ -10,7 +10,7 @@ import type { GatewayDescriptor, MethodInfo, RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { DeadlineQueue } from './DeadlineQueue.js';
 import { Envelope, MESSAGE_ASK, MESSAGE_TELL } from './messages.js';
-import { PendingAsk } from './PendingAsk.js';
+import { Cancellation, PendingAsk } from './PendingAsk.js';
 
 /** Where a proxy's envelopes go. */
 export interface RpcTarget {
@@ -104,13 +104,36 @@ function serializationFailure(info: MethodInfo, error: unknown): RpcException {
   });
 }
 
+/**
+ * The caller's signal at the method's `signalArg` (undefined when none was passed); the argument itself is cleared:
+ * the endpoint gets a signal of the runtime's own, and a signal never travels over the network.
+ */
+function takeSignal(info: MethodInfo, signalArg: number, args: unknown[]): AbortSignal | undefined {
+  const value = args[signalArg];
+  if (value === undefined || value === null) return undefined;
+  if (!(value instanceof AbortSignal)) {
+    throw new RpcException(
+      `The signal argument ${signalArg} of ${info.qualifiedName} must be an AbortSignal, but it was ${typeof value}.`,
+    );
+  }
+  args[signalArg] = undefined;
+  return value;
+}
+
 function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Function): Promise<unknown> {
   const target = proxy[kTarget];
   const context = proxy[kContext];
   let timeoutMs: number;
+  let signal: AbortSignal | undefined;
+  const signalArg = info.signalArg;
   try {
     timeoutMs = timeoutOf(info, args, context);
     if (info.local && !target.inProcess) throw refuseLocalOnly(info, target);
+    if (signalArg !== undefined) {
+      signal = takeSignal(info, signalArg, args);
+      // Already aborted: nothing is sent (as fetch does).
+      if (signal?.aborted) return Promise.reject(signal.reason);
+    }
   } catch (error) {
     return Promise.reject(error);
   }
@@ -119,6 +142,7 @@ function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Fun
     pending.resolve = resolve;
     pending.reject = reject;
   });
+  if (signalArg !== undefined) pending.cancellation = new Cancellation(pending, signal);
   const roundTrip = context.roundTrip;
   if (roundTrip !== null && target.inProcess && !info.local) {
     try {
