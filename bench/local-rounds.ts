@@ -4,7 +4,7 @@
  * process, each workload measured in short windows, one per system per round, the systems taking turns (see
  * `rounds.ts`). Ratios to the first system are taken within each round and shown as median and lowest–highest.
  *
- *   npx tsx bench/local-rounds.ts [--quick]
+ *   npx tsx --expose-gc bench/local-rounds.ts [--quick]
  */
 
 import { pathToFileURL } from 'node:url';
@@ -40,7 +40,7 @@ export interface LocalRoundsTiming {
   rounds: number;
 }
 
-export const LOCAL_FULL: LocalRoundsTiming = { warmupMs: 100, windowMs: 300, rounds: 5 };
+export const LOCAL_FULL: LocalRoundsTiming = { warmupMs: 100, windowMs: 250, rounds: 7 };
 export const LOCAL_QUICK: LocalRoundsTiming = { warmupMs: 40, windowMs: 100, rounds: 3 };
 
 export interface LocalRow {
@@ -77,6 +77,8 @@ export async function runLocalRounds(
     const perRound = new Map<string, number[]>(systems.map((s) => [s.name, []]));
     for (let round = 0; round < timing.rounds; round++) {
       for (const system of roundOrder(systems, round)) {
+        // One heap for all systems: without this, a system would pay for the garbage the previous one left.
+        collectGarbage();
         await workload.run(system.target, timing.warmupMs);
         const started = performance.now();
         const ops = await workload.run(system.target, timing.windowMs);
@@ -98,6 +100,11 @@ export async function runLocalRounds(
     }
   }
   return rows;
+}
+
+/** A full collection when node runs with `--expose-gc` (as `npm run bench` does); else nothing. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 export function formatLocalRows(rows: readonly LocalRow[], versus: string): string {

@@ -1,17 +1,18 @@
 /**
  * Interleaved rounds: how every table of the benchmark copes with a noisy machine. Instead of measuring one system
- * for a long window and then the next, each workload is measured in short windows, one per system per round, and the
- * systems take turns (each round starts one system later, so no system always follows the same neighbour). A ratio
- * is taken within each round, between measurements seconds apart, and the table shows its median over the rounds and
- * its spread (lowest–highest). A busy neighbour then slows the systems of the same round alike, and a disturbed round
- * shows up as spread instead of shifting one system's figure.
+ * for a long window and then the next, each workload is measured in short windows, one per system per round, the
+ * systems taking turns. A ratio is taken within each round, between measurements a second or two apart, and the
+ * table shows its median over the rounds and its spread (lowest–highest). A busy neighbour then slows the systems of
+ * the same round alike, and a disturbed round shows up as spread instead of shifting one system's figure.
  */
 
-/** The systems of round `round` (0-based): the list rotated by `round`, so that each position is shared out. */
+/**
+ * The order of round `round` (0-based): the list as given in even rounds, reversed in odd ones. The first two (the
+ * baseline and the system under study) are always measured back to back, and each takes the earlier slot every other
+ * round, so that neither is favoured by a load that grows or fades during a round.
+ */
 export function roundOrder<T>(items: readonly T[], round: number): T[] {
-  if (items.length === 0) return [];
-  const shift = round % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
+  return round % 2 === 0 ? [...items] : [...items].reverse();
 }
 
 /** Median of the finite values (mean of the middle two for an even count); undefined when there are none. */

@@ -63,6 +63,9 @@ async function main(): Promise<void> {
       return;
     }
     const { workload, concurrency } = step;
+    // Start each measurement with a clean heap (the harness runs clients with --expose-gc), so that it does not pay
+    // for the garbage of the one before.
+    (globalThis as { gc?: () => void }).gc?.();
     try {
       const measured = await withBudget(step.run(client, cpu), step.budgetMs, workloadName(workload, concurrency));
       emit({ kind: 'result', step: key, result: { status: 'ok', ...measured } });

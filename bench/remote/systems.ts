@@ -11,6 +11,10 @@ export interface SystemSpec {
   notes: string;
 }
 
+/**
+ * In measuring order: the baseline and flink-rpc first, so that they are always measured back to back (see
+ * `roundOrder` in `../rounds.ts`), then the peers.
+ */
 export const SYSTEMS: readonly SystemSpec[] = [
   {
     id: 'raw',
@@ -20,12 +24,12 @@ export const SYSTEMS: readonly SystemSpec[] = [
       '(one concatenated socket.write in process.nextTick)',
   },
   {
-    id: 'grpc',
-    label: 'grpc-js',
+    id: 'flink',
+    label: 'flink-rpc',
     notes:
-      '@grpc/grpc-js unary calls on one insecure channel; service defined in code with msgpackr serializers (no ' +
-      'protobuf); tells are messages of one client-streaming call whose response is the count',
+      'public API: remoteServiceBuilder(...).createAndStart(), EchoEndpoint, connect(address, EchoGateway); defaults',
   },
+
   {
     id: 'birpc',
     label: 'birpc/ws',
@@ -34,9 +38,10 @@ export const SYSTEMS: readonly SystemSpec[] = [
       'via $callEvent (no response)',
   },
   {
-    id: 'flink',
-    label: 'flink-rpc',
+    id: 'grpc',
+    label: 'grpc-js',
     notes:
-      'public API: remoteServiceBuilder(...).createAndStart(), EchoEndpoint, connect(address, EchoGateway); defaults',
+      '@grpc/grpc-js unary calls on one insecure channel; service defined in code with msgpackr serializers (no ' +
+      'protobuf); tells are messages of one client-streaming call whose response is the count',
   },
 ];

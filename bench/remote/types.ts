@@ -102,10 +102,10 @@ export interface BenchTiming {
  * the systems taking turns: many short windows side by side resist a noisy machine better than one long one each.
  */
 export const FULL_TIMING: BenchTiming = {
-  warmupMs: 200,
-  measureMs: 600,
-  bufferMeasureMs: 400,
-  minBufferIterations: 4,
+  warmupMs: 150,
+  measureMs: 400,
+  bufferMeasureMs: 300,
+  minBufferIterations: 3,
 };
 export const QUICK_TIMING: BenchTiming = {
   warmupMs: 100,
@@ -115,7 +115,7 @@ export const QUICK_TIMING: BenchTiming = {
 };
 
 /** Rounds of a full and of a quick run. */
-export const FULL_ROUNDS = 5;
+export const FULL_ROUNDS = 7;
 export const QUICK_ROUNDS = 3;
 
 /** Concurrency levels of the echo workload (closed loop: one call per slot). */
