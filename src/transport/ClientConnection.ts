@@ -250,10 +250,14 @@ export class ClientConnection extends Connection implements AskOwner {
     }
   }
 
-  /** The trace context a call carries on the wire: only to a peer that reads it, and only a well-formed one. */
+  /**
+   * The trace context a call carries on the wire: only to a peer that reads it, and only a well-formed one. The
+   * strings are read once (a carrier may compute them on each read).
+   */
   private wireTrace(envelope: Envelope): WireTraceContext | undefined {
-    const trace = envelope.traceContext;
-    if (trace === undefined || (this.peerFeatures & FEATURE_TRACE_CONTEXT) === 0) return undefined;
+    const carrier = envelope.traceContext;
+    if (carrier === undefined || (this.peerFeatures & FEATURE_TRACE_CONTEXT) === 0) return undefined;
+    const trace: WireTraceContext = { traceparent: carrier.traceparent, tracestate: carrier.tracestate };
     return isWireTraceContext(trace) ? trace : undefined;
   }
 

@@ -87,7 +87,7 @@ export const FLAG_TRACED = 2;
 /** W3C trace context of a call, as the `traceparent` and `tracestate` headers would carry it. */
 export interface WireTraceContext {
   readonly traceparent: string;
-  readonly tracestate?: string;
+  readonly tracestate?: string | undefined;
 }
 
 /** Bytes the trace context of a call takes in its frame (0 without one). */
