@@ -5,6 +5,7 @@
  * served-gateway lookup (`servedGateways.ts`) are their own units.
  */
 
+import type { Histogram } from 'prom-client';
 import {
   EndpointNotStartedException,
   type RecipientUnreachableException,
@@ -30,6 +31,7 @@ import {
   MESSAGE_TERMINATE,
   type ReplySink,
 } from './messages.js';
+import type { Observability } from './observability.js';
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
@@ -79,6 +81,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private readonly termination: Promise<void>;
   private settleTermination!: { resolve: () => void; reject: (e: unknown) => void };
   private readonly log: Logger;
+  private readonly observability: Observability | null;
+  /** When each queued message was enqueued (performance.now()), kept only while metrics are on. */
+  private readonly enqueueTimes: RingQueue<number> | null;
+  private readonly mailboxLatency: Histogram.Internal<'endpoint_class'> | null;
   private readonly forgetTimer = (handle: ScheduledTask<unknown>): void => {
     this.timers.delete(handle as TaskHandle<void>);
   };
@@ -93,6 +99,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.fenced = endpoint instanceof FencedRpcEndpoint;
     this.fencing = fencingCheckOf(endpoint, address);
     this.log = host.logger;
+    this.observability = host.context.observability;
+    const metrics = this.observability?.metrics ?? null;
+    this.enqueueTimes = metrics === null ? null : new RingQueue<number>();
+    this.mailboxLatency = metrics === null ? null : metrics.mailboxLatencyOf(endpoint.constructor.name);
     this.termination = new Promise<void>((resolve, reject) => {
       this.settleTermination = { resolve, reject };
     });
@@ -250,6 +260,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   private enqueue(envelope: Envelope): void {
     this.mailbox.push(envelope);
+    if (this.enqueueTimes !== null) this.enqueueTimes.push(performance.now());
     if (!this.inReadyQueue) this.host.dispatcher.schedule(this);
   }
 
@@ -273,6 +284,9 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       for (let n = 0; n < limit; n++) {
         const envelope = mailbox.shift();
         if (envelope === undefined) return false;
+        if (this.enqueueTimes !== null) {
+          this.mailboxLatency!.observe((performance.now() - this.enqueueTimes.shift()!) / 1000);
+        }
         try {
           this.handle(envelope);
         } catch (error) {
@@ -349,18 +363,12 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       else this.log.warn({ endpoint: this.endpointId, err: error }, 'Dropping a fire-and-forget message.');
       return;
     }
+    if (this.observability !== null) {
+      this.callObserved(this.observability, envelope, method, fn);
+      return;
+    }
     if (reply !== null) {
-      const signalArg = method.signalArg;
-      if (signalArg !== undefined) {
-        // The method gets the signal of its caller's side (whatever a peer sent in that position is replaced).
-        const signal = reply.signal ?? new AbortController().signal;
-        if (signal.aborted) {
-          // Cancelled while it waited in the mailbox: the caller is gone, the method is not run.
-          reply.fail(signal.reason);
-          return;
-        }
-        envelope.args![signalArg] = signal;
-      }
+      if (method.signalArg !== undefined && !this.placeSignal(envelope, method.signalArg, reply)) return;
       let result: unknown;
       try {
         result = fn.apply(this.endpoint, envelope.args!);
@@ -377,6 +385,60 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
         result.then(undefined, (error: unknown) => this.logTellFailure(method, error));
       }
     } catch (error) {
+      this.logTellFailure(method, error);
+    }
+  }
+
+  /**
+   * Puts the signal of the caller's side at the method's `signalArg` (whatever a peer sent there is replaced).
+   * Returns false, having failed the reply, when the call was cancelled while it waited in the mailbox: the caller
+   * is gone and the method is not run.
+   */
+  private placeSignal(envelope: Envelope, signalArg: number, reply: ReplySink): boolean {
+    const signal = reply.signal ?? new AbortController().signal;
+    if (signal.aborted) {
+      reply.fail(signal.reason);
+      return false;
+    }
+    envelope.args![signalArg] = signal;
+    return true;
+  }
+
+  /** `invoke` with metrics or tracing: the call runs in its server span, its handling time is recorded. */
+  private callObserved(observability: Observability, envelope: Envelope, method: MethodInfo, fn: Function): void {
+    const reply = envelope.reply;
+    if (reply !== null && method.signalArg !== undefined && !this.placeSignal(envelope, method.signalArg, reply)) {
+      return;
+    }
+    const call = observability.startServer(method, envelope.traceContext, reply);
+    const endpoint = this.endpoint;
+    const args = envelope.args!;
+    if (call.reply !== null) {
+      let result: unknown;
+      try {
+        result = call.run(() => fn.apply(endpoint, args));
+      } catch (error) {
+        call.reply.fail(error);
+        return;
+      }
+      this.replyWhenSettled(call.reply, result);
+      return;
+    }
+    try {
+      const result = call.run(() => fn.apply(endpoint, args));
+      if (isThenable(result)) {
+        result.then(
+          () => call.done(undefined, false),
+          (error: unknown) => {
+            call.done(error, true);
+            this.logTellFailure(method, error);
+          },
+        );
+      } else {
+        call.done(undefined, false);
+      }
+    } catch (error) {
+      call.done(error, true);
       this.logTellFailure(method, error);
     }
   }
@@ -467,6 +529,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.state = TERMINATED;
     this.running = false;
     this.terminationRequested = true;
+    this.enqueueTimes?.takeAll();
     for (const envelope of this.mailbox.takeAll()) {
       this.discard(envelope, () => this.unreachable(envelope.describe()));
     }

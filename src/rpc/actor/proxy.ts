@@ -10,6 +10,7 @@ import type { GatewayDescriptor, MethodInfo, RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { DeadlineQueue } from './DeadlineQueue.js';
 import { Envelope, MESSAGE_ASK, MESSAGE_TELL } from './messages.js';
+import type { Observability } from './observability.js';
 import { Cancellation, PendingAsk } from './PendingAsk.js';
 
 /** Where a proxy's envelopes go. */
@@ -32,6 +33,8 @@ export interface InvocationContext {
    * (a serialize/deserialize round trip) as if they crossed the network.
    */
   readonly roundTrip: ((value: unknown) => unknown) | null;
+  /** Metrics and tracing of calls; null when the service has neither (then calls pay one null check). */
+  readonly observability: Observability | null;
 }
 
 const kTarget = Symbol('target');
@@ -132,9 +135,13 @@ function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Fun
     if (signalArg !== undefined) {
       signal = takeSignal(info, signalArg, args);
       // Already aborted: nothing is sent (as fetch does).
-      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (signal?.aborted) {
+        context.observability?.refusedAsk(info, signal.reason, true);
+        return Promise.reject(signal.reason);
+      }
     }
   } catch (error) {
+    context.observability?.refusedAsk(info, error, false);
     return Promise.reject(error);
   }
   const pending = new PendingAsk(MESSAGE_ASK, info, args, null, proxy[kToken], proxy[kFenced], target.address);
@@ -142,6 +149,7 @@ function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Fun
     pending.resolve = resolve;
     pending.reject = reject;
   });
+  if (context.observability !== null) pending.probe = context.observability.startAsk(info, pending);
   if (signalArg !== undefined) pending.cancellation = new Cancellation(pending, signal);
   const roundTrip = context.roundTrip;
   if (roundTrip !== null && target.inProcess && !info.local) {
@@ -176,7 +184,10 @@ function tell(proxy: GatewayProxy, info: MethodInfo, args: unknown[]): void {
       throw serializationFailure(info, error);
     }
   }
-  target.deliver(new Envelope(MESSAGE_TELL, info, args, null, proxy[kToken], proxy[kFenced], null));
+  const envelope = new Envelope(MESSAGE_TELL, info, args, null, proxy[kToken], proxy[kFenced], null);
+  const observability = proxy[kContext].observability;
+  if (observability === null) target.deliver(envelope);
+  else observability.sendTell(info, envelope, () => target.deliver(envelope));
 }
 
 type ProxyClass = new (
