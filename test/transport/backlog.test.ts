@@ -105,7 +105,7 @@ describe('a backlog of pending asks', () => {
   }, 60_000);
 });
 
-// About 25 s and 1.5 GB of heap on a 2-core machine: run with FLINK_RPC_SCALE_TESTS=1.
+// About 30 s and 0.7 GB of heap on each side on a 2-core machine: run with FLINK_RPC_SCALE_TESTS=1.
 describe.runIf(process.env.FLINK_RPC_SCALE_TESTS === '1')('a million pending asks', () => {
   it('1 000 000 asks pending over one connection to a peer process, then all complete', async () => {
     // Pings travel in order behind the asks, so the idle timeout must cover the time the peer takes to read them.
