@@ -58,6 +58,12 @@ describe('RpcSystem', () => {
     await expect(RpcSystem.load().localServiceBuilder({ throughput: 0 }).createAndStart()).rejects.toThrow(
       /throughput/,
     );
+    await expect(RpcSystem.load().localServiceBuilder({ timeSlice: -1 }).createAndStart()).rejects.toThrow(/timeSlice/);
+    await expect(
+      RpcSystem.load()
+        .localServiceBuilder({ tracing: 'yes' as unknown as boolean })
+        .createAndStart(),
+    ).rejects.toThrow(/tracing must be a boolean or an OpenTelemetry TracerProvider/);
     expect(() => RpcSystem.load().remoteServiceBuilder({}, 'localhost', '0').withBindPort(70000)).toThrow(
       'Invalid port number: 70000',
     );
