@@ -252,6 +252,49 @@ export function frameBytes(
   return out;
 }
 
+/** A frame as a hand-made server received it: its kind and the bytes after its length prefix. */
+export interface ReceivedFrame {
+  kind: number;
+  body: Buffer;
+}
+
+/**
+ * A hand-made server that sends a preamble announcing `features`, answers every HANDSHAKE with status 0 (and every
+ * ASK with `answer(frame)` when given), and records the frames it receives. Closed by {@link cleanup}.
+ */
+export async function rawProtocolServer(
+  features: number,
+  received: ReceivedFrame[],
+  answer?: (frame: ReceivedFrame) => Buffer | undefined,
+): Promise<number> {
+  return rawServer((socket) => {
+    const preamble = preambleBytes();
+    preamble.writeUInt16BE(features, 6);
+    socket.write(preamble);
+    let data = Buffer.alloc(0);
+    let preambleRead = false;
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      if (!preambleRead) {
+        if (data.length < PREAMBLE_SIZE) return;
+        data = data.subarray(PREAMBLE_SIZE);
+        preambleRead = true;
+      }
+      while (data.length >= LENGTH_SIZE && data.length >= LENGTH_SIZE + data.readUInt32BE(0)) {
+        const length = data.readUInt32BE(0);
+        const frame = { kind: data[LENGTH_SIZE]!, body: Buffer.from(data.subarray(LENGTH_SIZE, LENGTH_SIZE + length)) };
+        data = data.subarray(LENGTH_SIZE + length);
+        received.push(frame);
+        if (frame.kind === 1) socket.write(frameBytes(5, [frame.body.readUInt32BE(1)], 0));
+        else {
+          const reply = answer?.(frame);
+          if (reply !== undefined) socket.write(reply);
+        }
+      }
+    });
+  });
+}
+
 /** A raw client socket speaking the protocol by hand. */
 export class RawPeer {
   readonly socket: Socket;

@@ -6,7 +6,14 @@
 
 import { SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FLAG_TRACED, FrameKind, HEADER_SIZE, LENGTH_SIZE } from '../../src/transport/frames.js';
+import {
+  FEATURE_TRACE_CONTEXT,
+  FEATURES,
+  FLAG_TRACED,
+  FrameKind,
+  HEADER_SIZE,
+  LENGTH_SIZE,
+} from '../../src/transport/frames.js';
 import { installTracing, type SpanRecord } from './fixtures/tracing.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
@@ -16,6 +23,8 @@ import {
   frameBytes,
   preambleBytes,
   RawPeer,
+  type ReceivedFrame,
+  rawProtocolServer,
   remoteService,
   sleep,
   spawnFixture,
@@ -122,5 +131,26 @@ describe('trace context on the wire', () => {
     broken.writeUInt16BE(60_000, broken.length - 2);
     peer.write(tracedAsk(4, 0, broken, ['x']));
     await peer.waitClosed();
+  });
+});
+
+describe("trace context and the server's features", () => {
+  it('goes only to a server that announced TRACE_CONTEXT; an older server gets plain calls that work as before', async () => {
+    const flagsOfAsks = async (features: number): Promise<number[]> => {
+      const received: ReceivedFrame[] = [];
+      const port = await rawProtocolServer(features, received, (frame) =>
+        frame.kind === FrameKind.ASK ? frameBytes(FrameKind.REPLY, [frame.body.readUInt32BE(1)], 'ok') : undefined,
+      );
+      const client = await remoteService();
+      const gateway = await client.connect(`rpc.tcp://flink@127.0.0.1:${port}/values`, ValueGateway);
+      await trace.getTracer('spec').startActiveSpan('job', async (root) => {
+        await expect(gateway.echo('x')).resolves.toBe('ok');
+        root.end();
+      });
+      return received.filter((f) => f.kind === FrameKind.ASK).map((f) => f.body[9]!);
+    };
+    expect(await flagsOfAsks(0)).toEqual([0]);
+    expect(await flagsOfAsks(FEATURES & ~FEATURE_TRACE_CONTEXT)).toEqual([0]);
+    expect(await flagsOfAsks(FEATURES)).toEqual([FLAG_TRACED]);
   });
 });
