@@ -73,7 +73,7 @@ export abstract class Connection implements FrameSink {
   protected established = false;
   /** The FEATURE_* flags the peer announced in its preamble (0 until it arrived). */
   protected peerFeatures = 0;
-  /** `inbound` or `outbound`, for metrics; each side overrides it (a getter, as this constructor reads it). */
+  /** `inbound` or `outbound`, for metrics: inbound unless the client side overrides it (a getter: this constructor reads it). */
   protected get direction(): 'inbound' | 'outbound' {
     return 'inbound';
   }
