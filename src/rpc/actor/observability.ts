@@ -44,7 +44,7 @@ function tracerOf(tracing: boolean | TracerProvider): Tracer | null {
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const MAX_TRACESTATE = 512;
+const MAX_TRACESTATE = 8192;
 
 /** The W3C `traceparent` of a span context. */
 function formatTraceparent(span: SpanContext): string {
