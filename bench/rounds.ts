@@ -1,3 +1,5 @@
+import { cpus, loadavg } from 'node:os';
+
 /**
  * Interleaved rounds: how every table of the benchmark copes with a noisy machine. Instead of measuring one system
  * for a long window and then the next, each workload is measured in short windows, one per system per round, the
@@ -81,4 +83,10 @@ export function textTable(rows: readonly (readonly string[])[], alignRight: read
 
 function finite(values: readonly (number | undefined)[]): number[] {
   return values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+}
+
+/** `load 7.9/9.1/10.2 on 2 cores`: how busy the machine was (1, 5 and 15 minute load averages), for table headers. */
+export function machineLoad(): string {
+  const [one, five, fifteen] = loadavg().map((x) => x.toFixed(1));
+  return `load ${one}/${five}/${fifteen} on ${cpus().length} cores`;
 }

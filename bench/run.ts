@@ -25,6 +25,7 @@ import { formatLocalRows, runLocalComparison } from './local-rounds.js';
 import { OBSERVABILITY_SYSTEMS, runObservabilityBench } from './observability-bench.js';
 import { formatTable } from './remote/report.js';
 import { parseRemoteArgs, runRemoteBench } from './remote/run.js';
+import { machineLoad } from './rounds.js';
 import { formatScale, runScaleBench } from './scale/run.js';
 
 const SECTIONS = ['local', 'remote', 'scale', 'observability'] as const;
@@ -34,7 +35,7 @@ const args = normalize(process.argv.slice(2));
 const quick = args.includes('--quick');
 const sections = chooseSections(args);
 const remoteArgs = parseRemoteArgs(
-  args.filter((a) => a === '--quick' || /^--(only|rounds)=/.test(a) || a === '--cpu-prof'),
+  args.filter((a) => a === '--quick' || /^--(only|rounds|window)=/.test(a) || a === '--cpu-prof'),
 );
 const started = performance.now();
 
@@ -43,14 +44,14 @@ mkdirSync(resultsDir, { recursive: true });
 const writeJson = (name: string, body: object): void =>
   writeFileSync(
     `${resultsDir}${name}`,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cpuCount: os.cpus().length, quick, ...body }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cpuCount: os.cpus().length, loadAverage: os.loadavg(), quick, ...body }, null, 2)}\n`,
   );
 
 if (sections.includes('local')) {
   console.log('\n## Local RPC (one process): flink-rpc against a bare per-object microtask mailbox\n');
   const rows = await runLocalComparison(quick);
   console.log(
-    'ops/s: median over the rounds; ratio: median of the per-round ratios to the bare mailbox (lowest–highest)',
+    `ops/s: median over the rounds; ratio: median of the per-round ratios to the bare mailbox (lowest–highest); ${machineLoad()}`,
   );
   console.log(formatLocalRows(rows, 'bare mailbox'));
   writeJson('local.json', { rows });
@@ -83,7 +84,7 @@ if (sections.includes('observability')) {
   writeJson('observability.json', { ...outcome });
 }
 
-console.log(`\nbench: ${Math.round((performance.now() - started) / 1000)} s`);
+console.log(`\nbench: ${Math.round((performance.now() - started) / 1000)} s, ${machineLoad()}`);
 // Child processes are gone; lingering handles (e.g. a tracing SDK's timer) must not keep the run alive.
 process.exit(0);
 
@@ -92,7 +93,7 @@ function normalize(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if ((arg === '--only' || arg === '--sections' || arg === '--rounds') && argv[i + 1] !== undefined)
+    if (['--only', '--sections', '--rounds', '--window'].includes(arg) && argv[i + 1] !== undefined)
       out.push(`${arg}=${argv[++i]}`);
     else out.push(arg);
   }
@@ -101,7 +102,7 @@ function normalize(argv: readonly string[]): string[] {
 
 function chooseSections(argv: readonly string[]): Section[] {
   const known = new Set(['--quick', '--local-only', '--remote-only', '--cpu-prof']);
-  const unknownArgs = argv.filter((a) => !known.has(a) && !/^--(only|rounds|sections)=/.test(a));
+  const unknownArgs = argv.filter((a) => !known.has(a) && !/^--(only|rounds|window|sections)=/.test(a));
   if (unknownArgs.length > 0) throw new Error(`unknown argument(s) ${unknownArgs.join(' ')}; see bench/run.ts`);
   const listed = argv.find((a) => a.startsWith('--sections='));
   if (listed !== undefined) {

@@ -4,7 +4,7 @@
  * issue's targets for flink-rpc and the JSON document.
  */
 
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { formatRatio, median, roundRatios, roundSpread, type Spread, spread, textTable } from '../rounds.js';
 import type { SystemSpec } from './systems.js';
 import type { BenchTiming, Result, Workload } from './types.js';
@@ -310,6 +310,7 @@ export function buildJson(
     platform: `${process.platform} ${process.arch}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cpuCount: cpus().length,
+    loadAverage: loadavg(),
     quick: options.quick,
     timing: options.timing,
     rounds: options.rounds,

@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { roundOrder } from '../rounds.js';
+import { machineLoad, roundOrder } from '../rounds.js';
 import type { ClientEvent } from './client-main.js';
 import { type Child, endChild, installCleanupHandlers, isShuttingDown, startChild, stopChild } from './processes.js';
 import {
@@ -55,7 +55,9 @@ export interface RemoteBenchOptions {
   targets?: boolean;
   /** Where to write the JSON; `null` to skip (default `bench/results/latest.json`). */
   jsonPath?: string | null;
-  /** Rounds per workload (default 5; 3 with `quick`). */
+  /** Measured window of one echo or tell measurement in ms (default 400; 200 with `quick`); warm-up is a quarter. */
+  windowMs?: number;
+  /** Rounds per workload (default 7; 3 with `quick`). */
   rounds?: number;
   /** The system every ratio compares with (default `raw`); it always runs. */
   baseline?: string;
@@ -77,7 +79,7 @@ const HARNESS_MARGIN_MS = 10_000;
 
 export async function runRemoteBench(options: RemoteBenchOptions = {}): Promise<RemoteBenchOutcome> {
   const quick = options.quick ?? false;
-  const timing = quick ? QUICK_TIMING : FULL_TIMING;
+  const timing = withWindow(quick ? QUICK_TIMING : FULL_TIMING, options.windowMs);
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const catalogue = options.systems ?? SYSTEMS;
   const unknown = (options.only ?? []).filter((id) => !catalogue.some((s) => s.id === id));
@@ -153,7 +155,7 @@ export async function runRemoteBench(options: RemoteBenchOptions = {}): Promise<
     log('');
     log(
       `remote RPC — ${quick ? 'quick' : 'full'} run, ${rounds} interleaved rounds per row (${timing.measureMs} ms ` +
-        `windows), ${seconds} s, node ${process.version}, client and server processes on 127.0.0.1`,
+        `windows), ${seconds} s, node ${process.version}, client and server processes on 127.0.0.1, ${machineLoad()}`,
     );
     log('figures: medians over the rounds; ratios: median of the per-round ratios (lowest–highest)');
     log(formatTable(rows, catalogue, baseline));
@@ -269,6 +271,11 @@ async function stopSystem(live: LiveSystem): Promise<void> {
   await stopChild(live.server.process);
 }
 
+function withWindow(timing: BenchTiming, windowMs: number | undefined): BenchTiming {
+  if (windowMs === undefined) return timing;
+  return { ...timing, measureMs: windowMs, warmupMs: Math.max(20, Math.round(windowMs / 4)) };
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
@@ -323,7 +330,14 @@ function shortFigure(result: Result): string {
 
 /** Command line of this file (also used by `bench/run.ts`): system ids and workload keys may share `--only`. */
 export function parseRemoteArgs(argv: readonly string[]): RemoteBenchOptions {
-  const options: { quick?: boolean; only?: string[]; workloads?: string[]; rounds?: number; nodeArgs?: string[] } = {};
+  const options: {
+    quick?: boolean;
+    only?: string[];
+    workloads?: string[];
+    rounds?: number;
+    windowMs?: number;
+    nodeArgs?: string[];
+  } = {};
   const stepKeys = workloadSteps(QUICK_TIMING, ECHO_CONCURRENCY).map((s) => s.key);
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
@@ -333,11 +347,12 @@ export function parseRemoteArgs(argv: readonly string[]): RemoteBenchOptions {
         else (options.only ??= []).push(item);
       }
     } else if (/^--rounds=[1-9]\d*$/.test(arg)) options.rounds = Number(arg.slice('--rounds='.length));
+    else if (/^--window=[1-9]\d*$/.test(arg)) options.windowMs = Number(arg.slice('--window='.length));
     else if (arg === '--cpu-prof') options.nodeArgs = cpuProfArgs();
     else
       throw new Error(
         `unknown argument ${arg}; usage: run.ts [--quick] [--only=raw,grpc,birpc,flink,echo1,echo16,echo256,tell,` +
-          'echo1MiB,echo8MiB] [--rounds=N] [--cpu-prof]',
+          'echo1MiB,echo8MiB] [--rounds=N] [--window=MS] [--cpu-prof]',
       );
   }
   // A profile is for flink-rpc: unless systems are named, profile it next to the raw baseline only.
