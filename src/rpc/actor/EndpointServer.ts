@@ -5,7 +5,6 @@
  * served-gateway lookup (`servedGateways.ts`) are their own units.
  */
 
-import type { Histogram } from 'prom-client';
 import {
   EndpointNotStartedException,
   type RecipientUnreachableException,
@@ -31,6 +30,7 @@ import {
   MESSAGE_TERMINATE,
   type ReplySink,
 } from './messages.js';
+import type { HistogramCell } from './metrics.js';
 import type { Observability } from './observability.js';
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
@@ -101,7 +101,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private turnFn: unknown = undefined;
   /** When each queued message was enqueued (performance.now()), kept only while metrics are on. */
   private readonly enqueueTimes: RingQueue<number> | null;
-  private readonly mailboxLatency: Histogram.Internal<'endpoint_class'> | null;
+  private readonly mailboxLatency: HistogramCell | null;
   private readonly forgetTimer = (handle: ScheduledTask<unknown>): void => {
     this.timers.delete(handle as TaskHandle<void>);
   };
