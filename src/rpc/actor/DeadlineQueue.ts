@@ -10,9 +10,9 @@
  * Reading the clock costs about as much as the rest of a local ask's bookkeeping, so new asks are *stamped* in
  * batches: `add` only appends, and `stamp()` gives every ask added since the last stamp the deadline
  * `now + timeout`. Because the stamp is taken after the asks were made, a deadline is never earlier than the ask's
- * true start plus its timeout; it is later by at most the rest of the current tick. The dispatcher stamps at the
- * start of each run (every local ask is followed by one), and asks that travel elsewhere schedule a stamp for the
- * end of the current tick with `stampSoon()`.
+ * true start plus its timeout; it is later by at most the rest of the current tick. The dispatcher stamps with the
+ * clock reading it takes for each of its turns (every local ask is followed by one), and asks that travel elsewhere
+ * schedule a stamp for the end of the current tick with `stampSoon()`.
  */
 
 import { RingQueue } from './RingQueue.js';
