@@ -62,7 +62,8 @@ if (sections.includes('remote')) {
   await runRemoteBench(remoteArgs);
   if (remoteArgs.nodeArgs !== undefined) {
     const dir = remoteArgs.nodeArgs.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
-    console.log(`\nCPU profiles (one per process, e.g. flink-client.cpuprofile, flink-server.cpuprofile): ${dir}`);
+    console.log(`\nCPU profiles (a directory per process, e.g. flink-client/, flink-server/): ${dir}`);
+    console.log(`summary: npx tsx bench/profile-top.ts ${dir} --filter=src/`);
   }
 }
 

@@ -38,8 +38,9 @@ export interface ChildOptions {
   /** Variables added to the harness's environment. */
   env?: Readonly<Record<string, string>>;
   /**
-   * With `--cpu-prof` among the node flags: the profile's file name, so that each process's profile says whose it is
-   * (e.g. `flink-server.cpuprofile`).
+   * With `--cpu-prof` and `--cpu-prof-dir=DIR` among the node flags: the process's profiles go to `DIR/<profileName>/`
+   * (e.g. `flink-server/`), one file per thread (tsx's module loader runs in a thread of its own; the main thread's
+   * profile is the big one), so that each profile says whose it is.
    */
   profileName?: string;
 }
@@ -47,9 +48,12 @@ export interface ChildOptions {
 /** Starts `bench/remote/<entry>` (or an absolute path) with `args`. */
 export function startChild(entry: string, args: string[] = [], options: ChildOptions = {}): Child {
   if (shuttingDown) throw new Error('the remote bench is shutting down');
-  const nodeArgs = [...(options.nodeArgs ?? []), ...EXTRA_NODE_ARGS];
-  if (options.profileName !== undefined && nodeArgs.includes('--cpu-prof')) {
-    nodeArgs.push(`--cpu-prof-name=${options.profileName}`);
+  let nodeArgs = [...(options.nodeArgs ?? []), ...EXTRA_NODE_ARGS];
+  const profileName = options.profileName;
+  if (profileName !== undefined && nodeArgs.includes('--cpu-prof')) {
+    nodeArgs = nodeArgs.map((arg) =>
+      arg.startsWith('--cpu-prof-dir=') ? `${arg.replace(/\/+$/, '')}/${profileName}` : arg,
+    );
   }
   const script = entry.startsWith('/') ? entry : `${HERE}${entry}`;
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {

@@ -198,7 +198,7 @@ async function startSystem(
   const childOptions = (role: string) => ({
     nodeArgs,
     ...(system.env ? { env: system.env } : {}),
-    profileName: `${system.id}-${role}.cpuprofile`,
+    profileName: `${system.id}-${role}`,
   });
   const server = startChild(`${dir}/server.ts`, [], childOptions('server'));
   let info: ServerInfo;
