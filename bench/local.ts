@@ -14,20 +14,20 @@ export interface LocalResult {
   readonly ratioToBaseline: number | null;
 }
 
-interface EchoGateway extends RpcGateway {
+export interface EchoGateway extends RpcGateway {
   echo(value: number): Promise<number>;
   echoAsync(value: number): Promise<number>;
   tell(value: number): void;
   count(): Promise<number>;
 }
-const EchoGateway = gateway<EchoGateway>('BenchEchoGateway', {
+export const EchoGateway = gateway<EchoGateway>('BenchEchoGateway', {
   echo: 'ask',
   echoAsync: 'ask',
   tell: 'tell',
   count: 'ask',
 });
 
-class EchoEndpoint extends RpcEndpoint {
+export class EchoEndpoint extends RpcEndpoint {
   static readonly gateways = [EchoGateway];
   private received = 0;
   /** Returns a plain value: the reply goes out within the same turn. */
@@ -47,7 +47,7 @@ class EchoEndpoint extends RpcEndpoint {
 }
 
 /** The bare baseline: one queue per object, drained in a microtask, a Promise per ask. Nothing else. */
-class BareMailbox {
+export class BareMailbox {
   private queue: (() => void)[] = [];
   private scheduled = false;
   received = 0;
@@ -80,9 +80,9 @@ class BareMailbox {
   }
 }
 
-type Target = Pick<EchoGateway, 'echo' | 'echoAsync' | 'tell' | 'count'>;
+export type Target = Pick<EchoGateway, 'echo' | 'echoAsync' | 'tell' | 'count'>;
 
-async function sequential(target: Target, durationMs: number, asyncMethod = false): Promise<number> {
+export async function sequential(target: Target, durationMs: number, asyncMethod = false): Promise<number> {
   let ops = 0;
   const end = performance.now() + durationMs;
   while (performance.now() < end) {
@@ -93,7 +93,7 @@ async function sequential(target: Target, durationMs: number, asyncMethod = fals
   return ops;
 }
 
-async function inFlight(target: Target, durationMs: number, concurrency: number): Promise<number> {
+export async function inFlight(target: Target, durationMs: number, concurrency: number): Promise<number> {
   let ops = 0;
   const end = performance.now() + durationMs;
   const lane = async (): Promise<void> => {
@@ -106,7 +106,7 @@ async function inFlight(target: Target, durationMs: number, concurrency: number)
   return ops;
 }
 
-async function tells(target: Target, durationMs: number): Promise<number> {
+export async function tells(target: Target, durationMs: number): Promise<number> {
   const before = await target.count();
   const end = performance.now() + durationMs;
   let sent = 0;

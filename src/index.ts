@@ -28,6 +28,7 @@ export {
   DEFAULT_ASK_TIMEOUT,
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_THROUGHPUT,
+  DEFAULT_TIME_SLICE,
   type RpcConfig,
   type RpcTlsConfig,
 } from './rpc/config.js';

@@ -22,6 +22,8 @@ export interface Child {
   process: ChildProcess;
   /** Calls `onLine` for every stdout line. */
   lines(onLine: (line: string) => void): void;
+  /** Writes one line to the child's stdin. */
+  send(line: string): void;
   /** The last few KB of stderr, for error messages. */
   stderrTail(): string;
   exited: Promise<number | null>;
@@ -30,14 +32,37 @@ export interface Child {
 /** Extra node flags for every child, e.g. `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=.tmp/prof"` to profile. */
 const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 
-/** Starts `bench/remote/<entry>` with `args`. */
-export function startChild(entry: string, args: string[] = []): Child {
+export interface ChildOptions {
+  /** Node flags of this child, before the global `BENCH_NODE_ARGS` (e.g. `--expose-gc`). */
+  nodeArgs?: readonly string[];
+  /** Variables added to the harness's environment. */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * With `--cpu-prof` and `--cpu-prof-dir=DIR` among the node flags: the process's profiles go to `DIR/<profileName>/`
+   * (e.g. `flink-server/`), one file per thread (tsx's module loader runs in a thread of its own; the main thread's
+   * profile is the big one), so that each profile says whose it is.
+   */
+  profileName?: string;
+}
+
+/** Starts `bench/remote/<entry>` (or an absolute path) with `args`. */
+export function startChild(entry: string, args: string[] = [], options: ChildOptions = {}): Child {
   if (shuttingDown) throw new Error('the remote bench is shutting down');
-  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--import', 'tsx', `${HERE}${entry}`, ...args], {
+  let nodeArgs = [...(options.nodeArgs ?? []), ...EXTRA_NODE_ARGS];
+  const profileName = options.profileName;
+  if (profileName !== undefined && nodeArgs.includes('--cpu-prof')) {
+    nodeArgs = nodeArgs.map((arg) =>
+      arg.startsWith('--cpu-prof-dir=') ? `${arg.replace(/\/+$/, '')}/${profileName}` : arg,
+    );
+  }
+  const script = entry.startsWith('/') ? entry : `${HERE}${entry}`;
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   children.add(child);
+  child.stdin!.on('error', () => {}); // a child that died: its exit is reported through `exited`
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000);
@@ -56,6 +81,9 @@ export function startChild(entry: string, args: string[] = []): Child {
   return {
     process: child,
     lines: (onLine) => reader.on('line', onLine),
+    send: (line) => {
+      if (child.stdin!.writable) child.stdin!.write(`${line}\n`);
+    },
     stderrTail: () => stderr.trim(),
     exited,
   };
@@ -69,6 +97,23 @@ export async function stopChild(child: ChildProcess, graceMs = 2_000): Promise<v
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Ends a child politely: closes its stdin (clients then close their connections and exit, writing their CPU profile
+ * if one was asked for), then SIGTERM and SIGKILL if it is still there after `graceMs`.
+ */
+export async function endChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit').catch(() => {});
+  child.stdin?.end();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') await stopChild(child);
 }
 
 /** True once a signal has asked the harness to stop. */

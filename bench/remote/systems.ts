@@ -3,10 +3,18 @@
 export interface SystemSpec {
   id: string;
   label: string;
+  /** The adapter directory under `bench/remote/` (default: the id). Variants of one system share it. */
+  dir?: string;
+  /** Environment of the variant's server and client processes (e.g. which observability options flink-rpc gets). */
+  env?: Readonly<Record<string, string>>;
   /** How it is set up, printed under the table and stored in the JSON. */
   notes: string;
 }
 
+/**
+ * In measuring order: the baseline and flink-rpc first, so that they are always measured back to back (see
+ * `roundOrder` in `../rounds.ts`), then the peers.
+ */
 export const SYSTEMS: readonly SystemSpec[] = [
   {
     id: 'raw',
@@ -16,12 +24,12 @@ export const SYSTEMS: readonly SystemSpec[] = [
       '(one concatenated socket.write in process.nextTick)',
   },
   {
-    id: 'grpc',
-    label: 'grpc-js',
+    id: 'flink',
+    label: 'flink-rpc',
     notes:
-      '@grpc/grpc-js unary calls on one insecure channel; service defined in code with msgpackr serializers (no ' +
-      'protobuf); tells are messages of one client-streaming call whose response is the count',
+      'public API: remoteServiceBuilder(...).createAndStart(), EchoEndpoint, connect(address, EchoGateway); defaults',
   },
+
   {
     id: 'birpc',
     label: 'birpc/ws',
@@ -30,9 +38,10 @@ export const SYSTEMS: readonly SystemSpec[] = [
       'via $callEvent (no response)',
   },
   {
-    id: 'flink',
-    label: 'flink-rpc',
+    id: 'grpc',
+    label: 'grpc-js',
     notes:
-      'public API: remoteServiceBuilder(...).createAndStart(), EchoEndpoint, connect(address, EchoGateway); defaults',
+      '@grpc/grpc-js unary calls on one insecure channel; service defined in code with msgpackr serializers (no ' +
+      'protobuf); tells are messages of one client-streaming call whose response is the count',
   },
 ];

@@ -60,6 +60,8 @@ export interface Result {
   /** Calls in flight (1 for tells and buffer echoes, which are sequential or a stream). */
   concurrency: number;
   status: 'ok' | 'error' | 'unavailable';
+  /** The round (0-based) of an interleaved run this measurement belongs to. */
+  round?: number;
   /** Why a row is `error` or `unavailable`. */
   error?: string;
   /** Calls (or tells) completed in the measured window. */
@@ -95,18 +97,26 @@ export interface BenchTiming {
   minBufferIterations: number;
 }
 
+/**
+ * Windows of one measurement. They are short because each row is measured once per round, several rounds per run,
+ * the systems taking turns: many short windows side by side resist a noisy machine better than one long one each.
+ */
 export const FULL_TIMING: BenchTiming = {
-  warmupMs: 500,
-  measureMs: 2000,
-  bufferMeasureMs: 1500,
-  minBufferIterations: 8,
-};
-export const QUICK_TIMING: BenchTiming = {
-  warmupMs: 200,
-  measureMs: 500,
-  bufferMeasureMs: 400,
+  warmupMs: 150,
+  measureMs: 400,
+  bufferMeasureMs: 300,
   minBufferIterations: 3,
 };
+export const QUICK_TIMING: BenchTiming = {
+  warmupMs: 100,
+  measureMs: 200,
+  bufferMeasureMs: 150,
+  minBufferIterations: 2,
+};
+
+/** Rounds of a full and of a quick run. */
+export const FULL_ROUNDS = 7;
+export const QUICK_ROUNDS = 3;
 
 /** Concurrency levels of the echo workload (closed loop: one call per slot). */
 export const ECHO_CONCURRENCY = [1, 16, 256] as const;

@@ -154,6 +154,8 @@ export async function bufferWorkload(
 
 /** One workload to run, with a generous upper bound on its duration (a hung system must not hang the run). */
 export interface WorkloadStep {
+  /** Short id for the command line and the client protocol: `echo1`, `echo256`, `tell`, `echo1MiB`, `echo8MiB`. */
+  key: string;
   workload: Result['workload'];
   concurrency: number;
   run: (client: BenchClient, cpu: CpuMeter) => Promise<Measured>;
@@ -167,20 +169,29 @@ export function workloadSteps(timing: BenchTiming, echoConcurrency: readonly num
   return [
     ...echoConcurrency.map(
       (concurrency): WorkloadStep => ({
+        key: workloadKey('echo', concurrency),
         workload: 'echo',
         concurrency,
         run: (client, cpu) => echoWorkload(client, concurrency, timing, cpu),
         budgetMs: windowMs,
       }),
     ),
-    { workload: 'tell', concurrency: 1, run: (client, cpu) => tellWorkload(client, timing, cpu), budgetMs: windowMs },
     {
+      key: 'tell',
+      workload: 'tell',
+      concurrency: 1,
+      run: (client, cpu) => tellWorkload(client, timing, cpu),
+      budgetMs: windowMs,
+    },
+    {
+      key: 'echo1MiB',
       workload: 'echo-1MiB',
       concurrency: 1,
       run: (client, cpu) => bufferWorkload(client, 1, timing, cpu),
       budgetMs: timing.bufferMeasureMs + margin,
     },
     {
+      key: 'echo8MiB',
       workload: 'echo-8MiB',
       concurrency: 1,
       run: (client, cpu) => bufferWorkload(client, 8, timing, cpu),
@@ -194,4 +205,11 @@ export function workloadName(workload: Result['workload'], concurrency: number):
   if (workload === 'echo') return `echo ×${concurrency}`;
   if (workload === 'tell') return 'tell';
   return workload === 'echo-1MiB' ? 'echo 1 MiB' : 'echo 8 MiB';
+}
+
+/** The short id of a row: `echo1`, `echo16`, `echo256`, `tell`, `echo1MiB`, `echo8MiB`. */
+export function workloadKey(workload: Result['workload'], concurrency: number): string {
+  if (workload === 'echo') return `echo${concurrency}`;
+  if (workload === 'tell') return 'tell';
+  return workload === 'echo-1MiB' ? 'echo1MiB' : 'echo8MiB';
 }

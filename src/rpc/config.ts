@@ -1,5 +1,8 @@
 /** Configuration of an RPC service. Durations are milliseconds, sizes bytes. */
 
+import { getHeapStatistics } from 'node:v8';
+import type { TracerProvider } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 
 /** TLS options of a remote service (Flink's internal SSL): mutual authentication is always required. */
@@ -25,9 +28,16 @@ export interface RpcConfig {
   /** Messages an endpoint handles per turn before another endpoint gets the main loop (default 15). */
   readonly throughput?: number;
   /**
-   * Capture the caller's stack for ask timeouts (Flink's `pekko.ask.callstack`). Default false: capturing a stack
-   * costs about 3.6 µs per call here, four times a whole local ask (see README, benchmarks); switch it on while
-   * hunting a timeout.
+   * How long (ms) the dispatcher runs endpoints' turns back to back before it yields to the event loop, so that
+   * sockets, timers and other callbacks are served while endpoints have a backlog (default 4). Between two turns
+   * the continuations of the replies sent so far always run first. The clock is read once per turn, not per message.
+   */
+  readonly timeSlice?: number;
+  /**
+   * Capture the caller's synchronous stack at each ask for its timeout (Flink's `pekko.ask.callstack`). Default false:
+   * without it an `RpcTimeoutException` still names the functions awaiting the call (`at async callerFn`, V8's async
+   * stack traces, free of cost); capturing costs about 3.6 µs per call here, several times a whole local ask. Switch
+   * it on for callers that do not `await` the ask directly.
    */
   readonly captureAskCallStack?: boolean;
   /** Serialize local invocations as if remote, except `local` methods (default false; a test aid). */
@@ -42,18 +52,50 @@ export interface RpcConfig {
   readonly idleTimeout?: number;
   /** A peer that has not completed its handshake within this time is disconnected (default 10 000). */
   readonly handshakeTimeout?: number;
+  /**
+   * Memory budget of one inbound connection, in bytes: what the asks a peer has awaiting an answer at this service
+   * may hold (estimated per ask as a fixed 512 bytes plus twice the size of its frame). Past it, further asks on that
+   * connection are refused at once with an `RpcException` naming this setting; the connection and its pings,
+   * handshakes and other calls go on. Default: a quarter of the JavaScript heap limit, at most 1 GiB (room for about
+   * two million small pending asks).
+   */
+  readonly connectionMemoryBudget?: number;
   /** TLS with mutual authentication; off when absent. */
   readonly tls?: RpcTlsConfig;
   /** Logger (pino-compatible); default: pino at level `FLINK_RPC_LOG_LEVEL` or `warn`. */
   readonly logger?: Logger;
+  /**
+   * A prom-client `Registry` that receives the RPC metrics: client calls by gateway, method and outcome (`ok`,
+   * `error`, `timeout`, `unreachable`, `fencing`, `cancelled`) and their duration, server handling duration by gateway
+   * and method, mailbox size and mailbox latency (enqueue to start) by endpoint class, and the transport's
+   * connections, bytes and rejected frames. Labels never hold endpoint ids or addresses. Several services may share
+   * one registry. Absent (the default): nothing is measured.
+   */
+  readonly metrics?: Registry;
+  /**
+   * OpenTelemetry tracing through `@opentelemetry/api`: a client span per ask and tell named `Gateway/method`, a
+   * server span per handled call, W3C trace context carried across the network. `true` (the default) traces with
+   * the global tracer provider when an application has registered an SDK before the service starts (without one it
+   * costs nothing); a `TracerProvider` traces with that provider; `false` never traces.
+   */
+  readonly tracing?: boolean | TracerProvider;
 }
 
 /** A configuration with every default filled in. */
-export type ResolvedRpcConfig = Required<Omit<RpcConfig, 'tls'>> & { readonly tls: RpcTlsConfig | undefined };
+export type ResolvedRpcConfig = Required<Omit<RpcConfig, 'tls' | 'metrics'>> & {
+  readonly tls: RpcTlsConfig | undefined;
+  readonly metrics: Registry | undefined;
+};
 
 export const DEFAULT_ASK_TIMEOUT = 10_000;
 export const DEFAULT_MAX_FRAME_SIZE = 10_485_760;
 export const DEFAULT_THROUGHPUT = 15;
+export const DEFAULT_TIME_SLICE = 4;
+
+/** A quarter of the heap limit, at most 1 GiB: one flooding peer cannot exhaust the heap on its own. */
+function defaultConnectionMemoryBudget(): number {
+  return Math.min(1024 * 1024 * 1024, Math.floor(getHeapStatistics().heap_size_limit / 4));
+}
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -76,6 +118,7 @@ export function resolveConfig(config: RpcConfig = {}, defaultLogger: () => Logge
     askTimeout: positive('askTimeout', config.askTimeout, DEFAULT_ASK_TIMEOUT),
     maxFrameSize: positive('maxFrameSize', config.maxFrameSize, DEFAULT_MAX_FRAME_SIZE),
     throughput,
+    timeSlice: positive('timeSlice', config.timeSlice, DEFAULT_TIME_SLICE, true),
     captureAskCallStack: config.captureAskCallStack ?? false,
     forceInvocationSerialization: config.forceInvocationSerialization ?? false,
     componentName,
@@ -83,7 +126,30 @@ export function resolveConfig(config: RpcConfig = {}, defaultLogger: () => Logge
     pingInterval: positive('pingInterval', config.pingInterval, 5_000),
     idleTimeout: positive('idleTimeout', config.idleTimeout, 30_000),
     handshakeTimeout: positive('handshakeTimeout', config.handshakeTimeout, 10_000),
+    connectionMemoryBudget:
+      config.connectionMemoryBudget === undefined
+        ? defaultConnectionMemoryBudget()
+        : positive('connectionMemoryBudget', config.connectionMemoryBudget, 0),
     tls: config.tls,
     logger: config.logger ?? defaultLogger(),
+    metrics: checkRegistry(config.metrics),
+    tracing: checkTracing(config.tracing),
   };
+}
+
+function checkRegistry(registry: Registry | undefined): Registry | undefined {
+  if (registry === undefined) return undefined;
+  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function') {
+    throw new TypeError('Invalid RPC config: metrics must be a prom-client Registry.');
+  }
+  return registry;
+}
+
+function checkTracing(tracing: boolean | TracerProvider | undefined): boolean | TracerProvider {
+  if (tracing === undefined) return true;
+  if (typeof tracing === 'boolean') return tracing;
+  if (typeof tracing !== 'object' || tracing === null || typeof tracing.getTracer !== 'function') {
+    throw new TypeError('Invalid RPC config: tracing must be a boolean or an OpenTelemetry TracerProvider.');
+  }
+  return tracing;
 }

@@ -1,7 +1,7 @@
 /**
  * Gateway definitions: a TypeScript interface (the protocol) plus a runtime descriptor of the same name that tells
- * the runtime which methods exist and how each one is sent (ask or tell), which argument carries a per-call timeout
- * and which methods may only be called in-process.
+ * the runtime which methods exist and how each one is sent (ask or tell), which argument carries a per-call timeout,
+ * which one carries an `AbortSignal` and which methods may only be called in-process.
  */
 
 /** The base of every gateway: what a proxy answers locally, without a message to the endpoint. */
@@ -26,6 +26,17 @@ type NumberArgIndex<A extends readonly unknown[]> = {
   [I in keyof A]: A[I] extends number ? (I extends `${infer N extends number}` ? N : never) : never;
 }[number];
 
+/** Index of an argument whose type is `AbortSignal` (optional or not): a candidate for `signalArg`. */
+type SignalArgIndex<A extends readonly unknown[]> = {
+  [I in keyof A]: [Exclude<A[I], undefined>] extends [never]
+    ? never
+    : [Exclude<A[I], undefined>] extends [AbortSignal]
+      ? I extends `${infer N extends number}`
+        ? N
+        : never
+      : never;
+}[number];
+
 /** How an ask method may be declared. */
 export type AskSpec<A extends readonly unknown[] = unknown[]> =
   | 'ask'
@@ -33,6 +44,13 @@ export type AskSpec<A extends readonly unknown[] = unknown[]> =
       readonly kind?: 'ask';
       /** Index of the argument (milliseconds) that is this call's timeout, like Flink's `@RpcTimeout`. */
       readonly timeoutArg?: NumberArgIndex<A>;
+      /**
+       * Index of the argument that carries an `AbortSignal`. Aborting it rejects the caller's promise at once with
+       * `signal.reason` (an already-aborted signal rejects without sending anything), and the endpoint's method
+       * receives, at the same position, a signal of its own that is aborted when the caller aborts — locally and
+       * across the network. The caller's signal object itself never reaches the endpoint.
+       */
+      readonly signalArg?: SignalArgIndex<A>;
       /** Only callable in-process (Flink's `@Local`): never serialized, refused over the network. */
       readonly local?: boolean;
     };
@@ -73,6 +91,8 @@ export interface MethodInfo {
   readonly kind: 'ask' | 'tell';
   /** Index of the argument that carries the per-call timeout in milliseconds. */
   readonly timeoutArg: number | undefined;
+  /** Index of the argument that carries an `AbortSignal` (see {@link AskSpec}). */
+  readonly signalArg: number | undefined;
   /** Only callable in-process (Flink's `@Local`). */
   readonly local: boolean;
   /** `Gateway.method`, precomputed for error messages. */
@@ -131,18 +151,29 @@ const RESERVED = new Set([
   'hasOwnProperty',
 ]);
 
+/** The largest argument index a declaration may name (JavaScript passes at most a few thousand arguments anyway). */
+const MAX_ARG_INDEX = 255;
+
 function parseSpec(gatewayName: string, method: string, raw: unknown): MethodInfo {
   const qualifiedName = `${gatewayName}.${method}`;
   if (RESERVED.has(method) || method.startsWith('_') || method.startsWith('#')) {
     throw new TypeError(`Gateway ${gatewayName}: '${method}' cannot be an RPC method (reserved or private name).`);
   }
   if (raw === 'ask' || raw === 'tell') {
-    return { name: method, gateway: gatewayName, kind: raw, timeoutArg: undefined, local: false, qualifiedName };
+    return {
+      name: method,
+      gateway: gatewayName,
+      kind: raw,
+      timeoutArg: undefined,
+      signalArg: undefined,
+      local: false,
+      qualifiedName,
+    };
   }
   if (typeof raw !== 'object' || raw === null) {
     throw new TypeError(`Gateway ${gatewayName}: method '${method}' must be declared 'ask', 'tell' or an object.`);
   }
-  const spec = raw as { kind?: unknown; timeoutArg?: unknown; local?: unknown };
+  const spec = raw as { kind?: unknown; timeoutArg?: unknown; signalArg?: unknown; local?: unknown };
   const kind = spec.kind ?? 'ask';
   if (kind !== 'ask' && kind !== 'tell') {
     throw new TypeError(`Gateway ${gatewayName}: method '${method}' has kind ${String(kind)}; use 'ask' or 'tell'.`);
@@ -158,11 +189,28 @@ function parseSpec(gatewayName: string, method: string, raw: unknown): MethodInf
       throw new TypeError(`Gateway ${gatewayName}: timeoutArg of '${method}' must be an argument index.`);
     }
   }
+  const signalArg = spec.signalArg;
+  if (signalArg !== undefined) {
+    if (kind === 'tell') {
+      throw new TypeError(
+        `Gateway ${gatewayName}: tell method '${method}' cannot have a signalArg (a tell cannot be cancelled).`,
+      );
+    }
+    if (typeof signalArg !== 'number' || !Number.isInteger(signalArg) || signalArg < 0 || signalArg > MAX_ARG_INDEX) {
+      throw new TypeError(`Gateway ${gatewayName}: signalArg of '${method}' must be an argument index.`);
+    }
+    if (signalArg === timeoutArg) {
+      throw new TypeError(
+        `Gateway ${gatewayName}: signalArg and timeoutArg of '${method}' name the same argument (${signalArg}).`,
+      );
+    }
+  }
   return {
     name: method,
     gateway: gatewayName,
     kind,
     timeoutArg: timeoutArg as number | undefined,
+    signalArg: signalArg as number | undefined,
     local: spec.local === true,
     qualifiedName,
   };
@@ -223,7 +271,7 @@ class Descriptor<G extends RpcGateway> implements GatewayDescriptor<G> {
  * `gateway<JobMasterGateway, CheckpointGateway>('JobMasterGateway', {...}, { extends: [CheckpointGateway] })`.
  *
  * @param name the gateway's name (unique among the gateways of a deployment; it travels in handshakes)
- * @param methods how each method is sent: `'ask'`, `'tell'`, or `{ timeoutArg, local }`
+ * @param methods how each method is sent: `'ask'`, `'tell'`, or `{ timeoutArg, signalArg, local }`
  * @param options `extends`: the parent gateways
  */
 export function gateway<G extends RpcGateway, Base extends RpcGateway = RpcGateway>(

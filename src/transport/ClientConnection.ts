@@ -24,10 +24,13 @@ import type { MethodInfo } from '../rpc/gateway.js';
 import { Connection, type ConnectionContext } from './Connection.js';
 import {
   encodeFrame,
+  FEATURE_CANCEL,
+  FEATURE_TRACE_CONTEXT,
   FRAME_NAMES,
   FrameFields,
   FrameKind,
   frameSize,
+  isWireTraceContext,
   LENGTH_SIZE,
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
@@ -35,7 +38,10 @@ import {
   readAnswer,
   readAsk,
   readKind,
+  traceContextSize,
+  type WireTraceContext,
   writeAsk,
+  writeCancel,
   writeDeclare,
   writeHandshake,
   writeTell,
@@ -109,6 +115,8 @@ export class ClientConnection extends Connection implements AskOwner {
   private readonly connectTimer: NodeJS.Timeout;
   /** Tells queued before the connection was up (logged if they are dropped). */
   private queuedTells = 0;
+  /** CANCEL frames queued before the peer said whether it understands them. */
+  private queuedCancels = 0;
 
   constructor(
     ctx: ConnectionContext,
@@ -133,7 +141,11 @@ export class ClientConnection extends Connection implements AskOwner {
 
   // ---- inbound ----------------------------------------------------------------------------------------------------
 
-  onPreamble(version: number, peerMaxFrameSize: number): boolean {
+  protected override get direction(): 'outbound' {
+    return 'outbound';
+  }
+
+  onPreamble(version: number, peerMaxFrameSize: number, features: number): boolean {
     if (version !== PROTOCOL_VERSION) {
       this.log.warn(
         { remote: this.remote, version },
@@ -147,12 +159,15 @@ export class ClientConnection extends Connection implements AskOwner {
       return false;
     }
     clearTimeout(this.connectTimer);
-    if (peerMaxFrameSize < this.sendLimit) {
-      this.sendLimit = peerMaxFrameSize;
-      // Calls queued while connecting were checked against our own limit only.
-      if (this.writer.pending() > 0) this.writer.filter((frame) => this.fitsPeer(frame));
+    const cancels = (features & FEATURE_CANCEL) !== 0;
+    if (peerMaxFrameSize < this.sendLimit || (!cancels && this.queuedCancels > 0)) {
+      this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);
+      // Calls queued while connecting were checked against our own limit only, and cancels were queued before the
+      // peer said whether it understands them.
+      if (this.writer.pending() > 0) this.writer.filter((frame) => this.fitsPeer(frame, cancels));
     }
-    this.established = true;
+    this.queuedCancels = 0;
+    this.markEstablished(features);
     this.queuedTells = 0;
     this.writer.release();
     this.resolveReady();
@@ -186,11 +201,15 @@ export class ClientConnection extends Connection implements AskOwner {
     else call.fail(value);
   }
 
-  /** True when a queued frame fits the peer's limit; otherwise fails its ask (or drops its tell) and returns false. */
-  private fitsPeer(frame: Buffer): boolean {
+  /**
+   * True when a queued frame may go to the peer; otherwise fails its ask (or drops its tell) and returns false. A
+   * CANCEL goes only to a peer that understands it (`cancels`).
+   */
+  private fitsPeer(frame: Buffer, cancels: boolean): boolean {
+    const kind = readKind(frame, LENGTH_SIZE);
+    if (kind === FrameKind.CANCEL) return cancels;
     const size = frameSize(frame);
     if (size <= this.sendLimit) return true;
-    const kind = readKind(frame, LENGTH_SIZE);
     if (kind === FrameKind.ASK) {
       readAsk(frame, LENGTH_SIZE, this.fields);
       const call = this.requests.take(this.fields.requestId);
@@ -217,6 +236,29 @@ export class ClientConnection extends Connection implements AskOwner {
   /** `AskOwner`: an ask settled elsewhere (timeout, service shutdown); its answer will be dropped. */
   onAskSettled(ask: RemoteAsk): void {
     this.requests.take(ask.requestId);
+  }
+
+  /** `AskOwner`: the caller aborted the ask. Forgets it at once (a late answer is dropped) and tells the peer. */
+  onAskCancelled(ask: RemoteAsk): void {
+    const id = ask.requestId;
+    if (this.requests.take(id) === undefined || this.closed) return;
+    if (!this.established) {
+      this.queuedCancels++;
+      this.writer.push(writeCancel(id));
+    } else if ((this.peerFeatures & FEATURE_CANCEL) !== 0) {
+      this.writer.push(writeCancel(id));
+    }
+  }
+
+  /**
+   * The trace context a call carries on the wire: only to a peer that reads it, and only a well-formed one. The
+   * strings are read once (a carrier may compute them on each read).
+   */
+  private wireTrace(envelope: Envelope): WireTraceContext | undefined {
+    const carrier = envelope.traceContext;
+    if (carrier === undefined || (this.peerFeatures & FEATURE_TRACE_CONTEXT) === 0) return undefined;
+    const trace: WireTraceContext = { traceparent: carrier.traceparent, tracestate: carrier.tracestate };
+    return isWireTraceContext(trace) ? trace : undefined;
   }
 
   /** Forgets a request whose answer is no longer awaited. */
@@ -249,9 +291,15 @@ export class ClientConnection extends Connection implements AskOwner {
       ask.fail(recipientUnreachable(`ask ${method.qualifiedName}`, ask.recipient, this.closeReason));
       return;
     }
+    const trace = ask.traceContext === undefined ? undefined : this.wireTrace(ask);
     let frame: Buffer;
     try {
-      frame = encodeFrame(this.ctx.codec, FrameKind.ASK, ask.fenced ? [ask.token, ask.args] : ask.args);
+      frame = encodeFrame(
+        this.ctx.codec,
+        FrameKind.ASK,
+        ask.fenced ? [ask.token, ask.args] : ask.args,
+        traceContextSize(trace),
+      );
     } catch (error) {
       ask.fail(serializationFailure(method, error, ask.fenced));
       return;
@@ -261,7 +309,7 @@ export class ClientConnection extends Connection implements AskOwner {
       ask.fail(requestTooLarge(method.qualifiedName, size, this.sendLimit));
       return;
     }
-    writeAsk(frame, this.requests.add(ask), route, ask.fenced);
+    writeAsk(frame, this.requests.add(ask), route, ask.fenced, trace);
     // The arguments are on the wire now; do not keep (possibly large) values alive until the answer.
     ask.args = null;
     ask.owner = this;
@@ -274,12 +322,14 @@ export class ClientConnection extends Connection implements AskOwner {
    */
   tell(envelope: Envelope, route: number): void {
     const method = envelope.method!;
+    const trace = envelope.traceContext === undefined ? undefined : this.wireTrace(envelope);
     let frame: Buffer;
     try {
       frame = encodeFrame(
         this.ctx.codec,
         FrameKind.TELL,
         envelope.fenced ? [envelope.token, envelope.args] : envelope.args,
+        traceContextSize(trace),
       );
     } catch (error) {
       throw serializationFailure(method, error, envelope.fenced);
@@ -293,7 +343,7 @@ export class ClientConnection extends Connection implements AskOwner {
       );
       return;
     }
-    writeTell(frame, route, envelope.fenced);
+    writeTell(frame, route, envelope.fenced, trace);
     if (!this.established) this.queuedTells++;
     this.writer.push(frame);
   }

@@ -5,6 +5,7 @@
  */
 
 import type { Socket } from 'node:net';
+import type { TransportMetrics } from '../rpc/actor/metrics.js';
 import type { TransportHost } from '../rpc/actor/Transport.js';
 import type { ResolvedRpcConfig } from '../rpc/config.js';
 import { describeCause } from '../rpc/errors.js';
@@ -15,6 +16,7 @@ import {
   FrameKind,
   FrameReader,
   type FrameSink,
+  PREAMBLE_SIZE,
   readKind,
   writePing,
   writePong,
@@ -27,6 +29,8 @@ export interface ConnectionContext {
   readonly log: Logger;
   readonly codec: FrameCodec;
   readonly host: TransportHost;
+  /** Where connections, bytes and rejected frames are counted; null when the service has no metrics. */
+  readonly metrics: TransportMetrics | null;
   readonly systemName: string;
   /** `rpc.tcp://<system>@<host>:<port>/` of this service, for error messages. */
   readonly addressPrefix: string;
@@ -37,13 +41,12 @@ export interface ConnectionContext {
   onClosed(connection: Connection): void;
 }
 
-/** Input paused because the peer does not read our output. */
-const PAUSED_BACKLOG = 1;
-/** Input paused because the peer has too many asks awaiting an answer here (see `ServerConnection`). */
-export const PAUSED_INFLIGHT = 2;
-
 /** The least output a connection may buffer before it stops reading from its peer. */
 const BACKLOG_MIN = 16 * 1024 * 1024;
+
+/** The states a connection is counted under in the `connections` metric. */
+const OPENING = 'opening';
+const OPEN = 'open';
 
 /** How long a gracefully closed socket may take to finish before it is destroyed. */
 const CLOSE_GRACE_MS = 250;
@@ -64,10 +67,16 @@ export abstract class Connection implements FrameSink {
    */
   protected lastActive: number;
   private lastPing = Number.NEGATIVE_INFINITY;
-  /** Why input is paused (PAUSED_* bits); 0 while reading. */
-  private pauses = 0;
+  /** True while input is paused because the peer does not read our output. */
+  private inputPaused = false;
   /** True once the peer's preamble was accepted. */
   protected established = false;
+  /** The FEATURE_* flags the peer announced in its preamble (0 until it arrived). */
+  protected peerFeatures = 0;
+  /** `inbound` or `outbound`, for metrics: inbound unless the client side overrides it (a getter: this constructor reads it). */
+  protected get direction(): 'inbound' | 'outbound' {
+    return 'inbound';
+  }
   private readonly settled: Promise<void>;
   private markSettled!: () => void;
 
@@ -85,45 +94,63 @@ export abstract class Connection implements FrameSink {
     // past the high-water mark, reading from it stops until its socket drains (and if it never does, the idle
     // timeout ends the connection, as nothing is read from it any more).
     const highWater = Math.max(2 * ctx.config.maxFrameSize, BACKLOG_MIN);
-    this.writer = new FrameWriter(socket, highWater, () => this.onBacklog());
+    this.writer = new FrameWriter(socket, highWater, () => this.onBacklog(), ctx.metrics);
     this.settled = new Promise((resolve) => {
       this.markSettled = resolve;
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.lastActive = this.ctx.tick;
-      this.reader.push(chunk);
-    });
+    const metrics = ctx.metrics;
+    if (metrics === null) {
+      socket.on('data', (chunk: Buffer) => {
+        this.lastActive = this.ctx.tick;
+        this.reader.push(chunk);
+      });
+    } else {
+      socket.on('data', (chunk: Buffer) => {
+        this.lastActive = this.ctx.tick;
+        metrics.bytesReceived.inc(chunk.length);
+        this.reader.push(chunk);
+      });
+    }
     socket.on('error', (error) => this.close(error));
     socket.on('close', () => {
       this.close(new Error(`the connection to ${this.remote} was closed`));
       this.markSettled();
     });
+    ctx.metrics?.connections.inc({ direction: this.direction, state: OPENING });
     // Each side announces itself at once: no waiting for the other, and a peer of another version still learns ours.
     socket.write(writePreamble(ctx.config.maxFrameSize));
+    ctx.metrics?.bytesSent.inc(PREAMBLE_SIZE);
   }
 
   private onBacklog(): void {
-    if ((this.pauses & PAUSED_BACKLOG) !== 0 || this.closed) return;
+    if (this.inputPaused || this.closed) return;
     this.log.debug(
       { remote: this.remote, buffered: this.socket.writableLength },
       'The peer reads slowly: pausing input.',
     );
-    this.pauseInput(PAUSED_BACKLOG);
-    this.socket.once('drain', () => this.resumeInput(PAUSED_BACKLOG));
+    this.inputPaused = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.inputPaused = false;
+      if (!this.closed) this.socket.resume();
+    });
   }
 
-  /** Stops reading from the peer for `reason` (a bit); reading goes on once every reason is lifted. */
-  protected pauseInput(reason: number): void {
-    if (this.pauses === 0) this.socket.pause();
-    this.pauses |= reason;
+  /** The peer's preamble was accepted: calls may flow. */
+  protected markEstablished(features: number): void {
+    this.established = true;
+    this.peerFeatures = features;
+    const metrics = this.ctx.metrics;
+    if (metrics !== null) {
+      metrics.connections.dec({ direction: this.direction, state: OPENING });
+      metrics.connections.inc({ direction: this.direction, state: OPEN });
+    }
   }
 
-  /** Lifts one reason to stop reading. */
-  protected resumeInput(reason: number): void {
-    if ((this.pauses & reason) === 0) return;
-    this.pauses &= ~reason;
-    if (this.pauses === 0 && !this.closed) this.socket.resume();
+  /** Counts a frame this side refused (`reason`: a short fixed word). */
+  protected countRejected(reason: string): void {
+    this.ctx.metrics?.framesRejected.inc({ reason });
   }
 
   /** Resolves when the socket is fully closed. */
@@ -133,7 +160,7 @@ export abstract class Connection implements FrameSink {
 
   // ---- FrameSink ------------------------------------------------------------------------------------------------
 
-  abstract onPreamble(version: number, peerMaxFrameSize: number): boolean;
+  abstract onPreamble(version: number, peerMaxFrameSize: number, features: number): boolean;
 
   onFrame(buf: Buffer, start: number, end: number): void {
     const problem = checkFrame(buf, start, end);
@@ -157,6 +184,7 @@ export abstract class Connection implements FrameSink {
   protected violation(reason: string): void {
     if (this.closed) return;
     this.reader.stopped = true;
+    this.countRejected('protocol_violation');
     this.log.warn(
       { remote: this.remote, reason },
       `Closing the RPC connection with ${this.remote}: the peer sent ${reason}.`,
@@ -176,11 +204,6 @@ export abstract class Connection implements FrameSink {
     const { idleTimeout, pingInterval } = this.ctx.config;
     if (!this.established) {
       this.checkOpening(quietMs);
-      return;
-    }
-    if ((this.pauses & PAUSED_INFLIGHT) !== 0) {
-      // Silence is our doing while we do not read (our endpoints are behind): not a sign of a dead peer.
-      this.lastActive = tick;
       return;
     }
     if (quietMs >= idleTimeout) {
@@ -225,6 +248,7 @@ export abstract class Connection implements FrameSink {
       socket.destroy();
     }
     this.log.debug({ remote: this.remote, reason: describeCause(reason) }, 'RPC connection closed.');
+    this.ctx.metrics?.connections.dec({ direction: this.direction, state: this.established ? OPEN : OPENING });
     try {
       this.onClose(reason);
     } finally {
@@ -273,6 +297,7 @@ export class FrameWriter {
     private readonly socket: Socket,
     private readonly highWater = Number.POSITIVE_INFINITY,
     private readonly onBacklog: () => void = () => {},
+    private readonly metrics: TransportMetrics | null = null,
   ) {}
 
   /** Stops writing until {@link release}. */
@@ -326,6 +351,7 @@ export class FrameWriter {
     this.frames = [];
     this.bytes = 0;
     this.bytesOut += bytes;
+    if (this.metrics !== null) this.metrics.bytesSent.inc(bytes);
     if (frames.length === 1) {
       socket.write(frames[0]!);
     } else if (bytes <= COPY_LIMIT) {

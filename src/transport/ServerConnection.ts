@@ -7,10 +7,10 @@
 
 import type { EndpointServer } from '../rpc/actor/EndpointServer.js';
 import { Envelope, MESSAGE_ASK, MESSAGE_TELL, type ReplySink } from '../rpc/actor/messages.js';
-import { methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
+import { describeCause, methodRefused, RpcException, recipientUnreachable, resultTooLarge } from '../rpc/errors.js';
 import type { MethodInfo } from '../rpc/gateway.js';
 import { servedGateway, servedMethod } from '../rpc/servedGateways.js';
-import { Connection, PAUSED_INFLIGHT } from './Connection.js';
+import { Connection } from './Connection.js';
 import {
   encodeFrame,
   FRAME_NAMES,
@@ -22,11 +22,12 @@ import {
   HANDSHAKE_UNKNOWN_ENDPOINT,
   HANDSHAKE_UNKNOWN_SYSTEM,
   MAX_NAME_LENGTH,
-  MAX_PENDING_ASKS,
   MAX_ROUTES,
   MIN_PEER_FRAME_SIZE,
+  PENDING_ASK_OVERHEAD,
   PROTOCOL_VERSION,
   readAsk,
+  readCancel,
   readDeclare,
   readHandshake,
   readTell,
@@ -47,9 +48,17 @@ class Route {
   ) {}
 }
 
-/** The reply side of an ask that came over the network: answers travel back on the connection it came from. */
+/**
+ * The reply side of an ask that came over the network: answers travel back on the connection it came from. An ask
+ * of a method with a `signalArg` also carries the controller of the signal its method receives, aborted when the
+ * caller cancels (a CANCEL frame) or its connection closes.
+ */
 export class InboundAsk extends Envelope implements ReplySink {
   private done = false;
+  /** Set for methods with a `signalArg`. */
+  controller: AbortController | null = null;
+  /** The caller cancelled: it forgot the request, so the answer is not sent. */
+  cancelled = false;
 
   constructor(
     method: MethodInfo,
@@ -57,26 +66,39 @@ export class InboundAsk extends Envelope implements ReplySink {
     token: unknown,
     fenced: boolean,
     private readonly connection: ServerConnection,
-    private readonly requestId: number,
+    readonly requestId: number,
+    /** What the ask counts against the connection's memory budget until it is answered. */
+    readonly cost: number,
   ) {
     super(MESSAGE_ASK, method, args, null, token, fenced, null);
     this.reply = this;
+  }
+
+  /** The signal the endpoint's method receives at its `signalArg` (undefined for other methods). */
+  get signal(): AbortSignal | undefined {
+    return this.controller?.signal;
   }
 
   succeed(value: unknown): void {
     if (this.done) return;
     this.done = true;
     this.args = null;
-    this.connection.answered();
-    this.connection.sendResult(this.requestId, this.method!, value);
+    this.connection.answered(this);
+    if (!this.cancelled) this.connection.sendResult(this.requestId, this.method!, value);
   }
 
   fail(error: unknown): void {
     if (this.done) return;
     this.done = true;
     this.args = null;
-    this.connection.answered();
-    this.connection.sendError(this.requestId, error);
+    this.connection.answered(this);
+    if (!this.cancelled) this.connection.sendError(this.requestId, error);
+  }
+
+  /** Aborts the method's signal (once). */
+  abort(reason: unknown): void {
+    const controller = this.controller;
+    if (controller !== null && !controller.signal.aborted) controller.abort(reason);
   }
 }
 
@@ -91,6 +113,20 @@ function plainError(error: unknown, depth = 0): unknown {
 }
 
 const NO_ARGS: unknown[] = [];
+
+/**
+ * The reason a cancelled inbound call's signal carries, as `fetch` would: an `AbortError`. Without a stack: it would
+ * only show the socket's data handler, and capturing it is most of the cost of a cancel.
+ */
+function abortError(message: string): DOMException {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new DOMException(message, 'AbortError');
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /** `Name: message` of anything thrown, at most 4 KiB, whatever its getters do. */
 function summarize(error: unknown): string {
@@ -110,20 +146,30 @@ export class ServerConnection extends Connection {
   private readonly routes: Route[] = [];
   /** The fields of the frame being read (reused). */
   private readonly fields = new FrameFields();
+  /** Estimated bytes held by the asks delivered to endpoints and not answered yet. */
+  private pendingBytes = 0;
+  /** Set while asks are being refused for the memory budget (one warning per episode, not one per ask). */
+  private overBudget = false;
+  /** Pending asks whose method takes a signal, by request id: what a CANCEL aborts. */
+  private readonly cancellable = new Map<number, InboundAsk>();
   /** Asks delivered to endpoints and not answered yet. */
-  private pendingAsks = 0;
-  /** The limit of pending asks (see MAX_PENDING_ASKS; smaller in tests). */
-  static maxPendingAsks = MAX_PENDING_ASKS;
+  pendingAsks = 0;
+
+  /** Pending asks whose method takes a signal. */
+  get cancellableAsks(): number {
+    return this.cancellable.size;
+  }
 
   // ---- opening ----------------------------------------------------------------------------------------------------
 
-  onPreamble(version: number, peerMaxFrameSize: number): boolean {
+  onPreamble(version: number, peerMaxFrameSize: number, features: number): boolean {
     if (version !== PROTOCOL_VERSION) {
       this.log.warn(
         { remote: this.remote, version },
         `Refusing the RPC connection from ${this.remote}: it speaks protocol version ${version}, this service ` +
           `${PROTOCOL_VERSION}.`,
       );
+      this.countRejected('version_mismatch');
       // Graceful: our preamble (already queued) tells the peer which version we speak.
       this.close(new Error(`protocol version ${version} of ${this.remote} is not supported`), true);
       return false;
@@ -133,7 +179,7 @@ export class ServerConnection extends Connection {
       return false;
     }
     this.sendLimit = Math.min(this.sendLimit, peerMaxFrameSize);
-    this.established = true;
+    this.markEstablished(features);
     return true;
   }
 
@@ -163,6 +209,9 @@ export class ServerConnection extends Connection {
         return;
       case FrameKind.HANDSHAKE:
         this.onHandshake(buf, start, end);
+        return;
+      case FrameKind.CANCEL:
+        this.onCancel(buf, start);
         return;
       default:
         this.violation(`a ${FRAME_NAMES[kind]} frame, which only servers send`);
@@ -277,47 +326,75 @@ export class ServerConnection extends Connection {
 
   private onAsk(buf: Buffer, start: number, end: number): void {
     const fields = this.fields;
-    readAsk(buf, start, fields);
+    if (!readAsk(buf, start, fields, end)) {
+      this.violation('an ASK whose trace context runs past the frame');
+      return;
+    }
     const id = fields.requestId;
     const route = this.routeOf(fields.routeId);
     if (route === undefined) return;
     const fenced = fields.fenced;
     const server = this.resolve(route);
     if (server === undefined) {
+      this.countRejected('unknown_endpoint');
       this.sendError(id, recipientUnreachable(`ask ${route.gateway}.${route.method}`, this.addressOf(route)));
       return;
     }
     const info = route.info;
     if (info === undefined) {
+      this.countRejected('method_refused');
       this.sendError(id, methodRefused(route.gateway, route.method, this.addressOf(route)));
       return;
     }
+    // Checked before decoding: a refused ask costs no more than its frame.
+    const cost = PENDING_ASK_OVERHEAD + 2 * (end - fields.payloadStart);
+    if (this.pendingBytes + cost > this.ctx.config.connectionMemoryBudget) {
+      this.refuseOverBudget(id, info, route, cost);
+      return;
+    }
+    this.overBudget = false;
     const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
     if (problem !== null) {
+      this.countRejected('malformed');
       this.sendError(id, new RpcException(problem));
       return;
     }
-    const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id);
+    const ask = new InboundAsk(info, this.callArgs, this.callToken, fenced, this, id, cost);
     this.forgetCall();
-    if (++this.pendingAsks === ServerConnection.maxPendingAsks) {
-      this.log.warn(
-        { remote: this.remote, pending: this.pendingAsks },
-        `${this.remote} has ${this.pendingAsks} asks awaiting an answer: not reading from it until half are answered.`,
-      );
-      this.pauseInput(PAUSED_INFLIGHT);
+    if (fields.trace !== undefined) ask.traceContext = fields.trace;
+    if (info.signalArg !== undefined) {
+      ask.controller = new AbortController();
+      this.cancellable.set(id, ask);
     }
+    this.pendingBytes += cost;
+    this.pendingAsks++;
     server.deliver(ask);
+  }
+
+  /** The caller gave up on an ask: its method's signal is aborted and its answer will not be sent. */
+  private onCancel(buf: Buffer, start: number): void {
+    readCancel(buf, start, this.fields);
+    const ask = this.cancellable.get(this.fields.requestId);
+    // Unknown: answered already (the answer crossed the CANCEL), or a method without a signal.
+    if (ask === undefined) return;
+    this.cancellable.delete(ask.requestId);
+    ask.cancelled = true;
+    ask.abort(abortError('The caller aborted the call.'));
   }
 
   private onTell(buf: Buffer, start: number, end: number): void {
     const fields = this.fields;
-    readTell(buf, start, fields);
+    if (!readTell(buf, start, fields, end)) {
+      this.violation('a TELL whose trace context runs past the frame');
+      return;
+    }
     const route = this.routeOf(fields.routeId);
     if (route === undefined) return;
     const fenced = fields.fenced;
     const server = this.resolve(route);
     const info = route.info;
     if (server === undefined || info === undefined) {
+      this.countRejected(server === undefined ? 'unknown_endpoint' : 'method_refused');
       const error =
         server === undefined
           ? recipientUnreachable(`tell ${route.gateway}.${route.method}`, this.addressOf(route))
@@ -327,19 +404,49 @@ export class ServerConnection extends Connection {
     }
     const problem = this.decodeCall(buf, fields.payloadStart, end, fenced, info);
     if (problem !== null) {
+      this.countRejected('malformed');
       this.log.warn({ remote: this.remote, reason: problem }, 'Dropping a fire-and-forget message.');
       return;
     }
     const tell = new Envelope(MESSAGE_TELL, info, this.callArgs, null, this.callToken, fenced, null);
     this.forgetCall();
+    if (fields.trace !== undefined) tell.traceContext = fields.trace;
     server.deliver(tell);
   }
 
   // ---- answers ----------------------------------------------------------------------------------------------------
 
-  /** An ask of this connection was answered (or failed). */
-  answered(): void {
-    if (--this.pendingAsks === ServerConnection.maxPendingAsks >>> 1) this.resumeInput(PAUSED_INFLIGHT);
+  /**
+   * Refuses an ask that would take the connection past its memory budget. The peer's other frames (pings,
+   * handshakes, declarations, tells, asks that fit again once some are answered) are still read and served: a
+   * backlog of legitimate long-pending calls never makes a healthy peer look dead.
+   */
+  private refuseOverBudget(id: number, info: MethodInfo, route: Route, cost: number): void {
+    const budget = this.ctx.config.connectionMemoryBudget;
+    this.countRejected('over_budget');
+    if (!this.overBudget) {
+      this.overBudget = true;
+      this.log.warn(
+        { remote: this.remote, pendingBytes: this.pendingBytes, budget },
+        `Refusing asks from ${this.remote}: its pending asks hold about ${this.pendingBytes} bytes, the memory ` +
+          `budget of a connection is ${budget} bytes (connectionMemoryBudget).`,
+      );
+    }
+    this.sendError(
+      id,
+      new RpcException(
+        `Refused the ask ${info.qualifiedName} on ${this.addressOf(route)}: the asks pending on this connection ` +
+          `hold about ${this.pendingBytes} bytes, and this one (about ${cost} bytes) would exceed the memory budget ` +
+          `of ${budget} bytes per connection (RpcConfig.connectionMemoryBudget).`,
+      ),
+    );
+  }
+
+  /** An ask of this connection was answered (or failed): its bytes leave the budget. */
+  answered(ask: InboundAsk): void {
+    this.pendingBytes -= ask.cost;
+    this.pendingAsks--;
+    if (ask.controller !== null) this.cancellable.delete(ask.requestId);
   }
 
   /** Sends the result of an ask, or the reason it cannot be sent. */
@@ -387,7 +494,14 @@ export class ServerConnection extends Connection {
     }
   }
 
-  protected onClose(): void {
+  protected onClose(reason: unknown): void {
     this.routes.length = 0;
+    // The callers are gone: methods waiting on a signal learn it at once.
+    const asks = [...this.cancellable.values()];
+    this.cancellable.clear();
+    for (const ask of asks) {
+      ask.cancelled = true;
+      ask.abort(abortError(`The connection of the caller closed: ${describeCause(reason)}`));
+    }
   }
 }

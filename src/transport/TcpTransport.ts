@@ -12,6 +12,7 @@
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { RemoteServiceOptions } from '../rpc/actor/ActorRpcSystem.js';
+import type { TransportMetrics } from '../rpc/actor/metrics.js';
 import type { RpcTarget } from '../rpc/actor/proxy.js';
 import type { Transport, TransportHost } from '../rpc/actor/Transport.js';
 import { formatHost, normalizeHost, type RpcAddress, serviceAddressPrefix } from '../rpc/address.js';
@@ -70,10 +71,25 @@ function tickPeriod(config: ResolvedRpcConfig): number {
   return Math.max(5, Math.min(1000, Math.floor(smallest / 4)));
 }
 
+/** What a transport holds right now (tests and diagnostics). */
+export interface TransportStats {
+  /** Open outbound connections (one per peer service). */
+  readonly outbound: number;
+  /** Open inbound connections. */
+  readonly inbound: number;
+  /** Asks and handshakes of this service awaiting an answer from peers. */
+  readonly pendingRequests: number;
+  /** Asks of peers delivered to this service's endpoints and not answered yet. */
+  readonly inboundAsks: number;
+  /** Of those, the asks whose method takes a signal (what a CANCEL can abort). */
+  readonly cancellableAsks: number;
+}
+
 export class TcpTransport implements Transport, ConnectionContext, ConnectionPool {
   readonly config: ResolvedRpcConfig;
   readonly log: Logger;
   readonly codec: FrameCodec;
+  readonly metrics: TransportMetrics | null;
   readonly systemName: string;
   readonly tickMs: number;
   tick = 0;
@@ -92,6 +108,7 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
     this.config = host.config;
     this.log = host.logger;
     this.codec = createFrameCodec();
+    this.metrics = host.metrics;
     this.systemName = host.getSystemName();
     this.tickMs = tickPeriod(this.config);
     const tls = this.config.tls;
@@ -281,8 +298,22 @@ export class TcpTransport implements Transport, ConnectionContext, ConnectionPoo
   }
 
   /** Open connections, for tests and diagnostics. */
-  stats(): { outbound: number; inbound: number } {
-    return { outbound: this.clients.size, inbound: this.inbound.size };
+  stats(): TransportStats {
+    let pendingRequests = 0;
+    for (const connection of this.clients.values()) pendingRequests += connection.pendingRequests;
+    let inboundAsks = 0;
+    let cancellableAsks = 0;
+    for (const connection of this.inbound) {
+      inboundAsks += connection.pendingAsks;
+      cancellableAsks += connection.cancellableAsks;
+    }
+    return {
+      outbound: this.clients.size,
+      inbound: this.inbound.size,
+      pendingRequests,
+      inboundAsks,
+      cancellableAsks,
+    };
   }
 
   // ---- closing ------------------------------------------------------------------------------------------------------

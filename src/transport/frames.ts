@@ -19,12 +19,25 @@ import { ValueCodec } from '../codec/ValueCodec.js';
 export const MAGIC = 0x46525043;
 /** The protocol version this implementation speaks; a peer with another version is refused. */
 export const PROTOCOL_VERSION = 1;
+/**
+ * Preamble flag: this side understands CANCEL frames. Optional features are announced in the preamble's flags (which
+ * receivers of the first release ignore), and a side uses one only when the other announced it: peers with and
+ * without a feature keep talking.
+ */
+export const FEATURE_CANCEL = 1;
+/** Preamble flag: this side reads W3C trace context in ASK and TELL frames (see FLAG_TRACED). */
+export const FEATURE_TRACE_CONTEXT = 2;
+/** The features this implementation announces. */
+export const FEATURES = FEATURE_CANCEL | FEATURE_TRACE_CONTEXT;
 /** magic u32, version u16, flags u16 (zero), max frame size u32. */
 export const PREAMBLE_SIZE = 12;
 /** Size of the length prefix of a frame. */
 export const LENGTH_SIZE = 4;
 
-/** The kinds of frame. Client → server: HANDSHAKE, DECLARE, ASK, TELL. Server → client: REPLY, ERROR. Both: PING, PONG. */
+/**
+ * The kinds of frame. Client → server: HANDSHAKE, DECLARE, ASK, TELL, CANCEL. Server → client: REPLY, ERROR.
+ * Both: PING, PONG.
+ */
 export const FrameKind = {
   /** `u32 requestId`; payload `[systemName, endpointId, gatewayName]`; answered by REPLY with a handshake status. */
   HANDSHAKE: 1,
@@ -42,10 +55,12 @@ export const FrameKind = {
   PING: 7,
   /** No fields, no payload. */
   PONG: 8,
+  /** `u32 requestId`, no payload: the caller gave up on this ask (only to a server that announced FEATURE_CANCEL). */
+  CANCEL: 9,
 } as const;
 
 /** Bytes of a frame before its payload (length prefix included), by kind. */
-export const HEADER_SIZE: readonly number[] = [0, 9, 9, 14, 10, 9, 9, 5, 5];
+export const HEADER_SIZE: readonly number[] = [0, 9, 9, 14, 10, 9, 9, 5, 5, 9];
 
 /** Frame kind names for logs. */
 export const FRAME_NAMES: readonly string[] = [
@@ -58,10 +73,42 @@ export const FRAME_NAMES: readonly string[] = [
   'ERROR',
   'PING',
   'PONG',
+  'CANCEL',
 ];
 
 /** ASK/TELL flag: the payload is `[fencingToken, args]` instead of `args`. */
 export const FLAG_FENCED = 1;
+/**
+ * ASK/TELL flag: W3C trace context precedes the payload: `u8 n, n bytes traceparent, u16 m, m bytes tracestate`
+ * (ASCII). Sent only to a server that announced FEATURE_TRACE_CONTEXT, and only for calls that carry a context.
+ */
+export const FLAG_TRACED = 2;
+
+/** W3C trace context of a call, as the `traceparent` and `tracestate` headers would carry it. */
+export interface WireTraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string | undefined;
+}
+
+/** Bytes the trace context of a call takes in its frame (0 without one). */
+export function traceContextSize(trace: WireTraceContext | undefined): number {
+  return trace === undefined ? 0 : 3 + trace.traceparent.length + (trace.tracestate?.length ?? 0);
+}
+
+/** Whether a context can travel: printable ASCII, a traceparent of at most 255 and a tracestate of at most 8 192 characters. */
+export function isWireTraceContext(trace: WireTraceContext | undefined): boolean {
+  if (trace === undefined || typeof trace.traceparent !== 'string') return false;
+  const state = trace.tracestate ?? '';
+  return (
+    typeof state === 'string' &&
+    trace.traceparent.length <= 255 &&
+    state.length <= 8192 &&
+    PRINTABLE.test(trace.traceparent) &&
+    PRINTABLE.test(state)
+  );
+}
+
+const PRINTABLE = /^[\x20-\x7e]*$/;
 
 /** Handshake status in the REPLY to a HANDSHAKE. */
 export const HANDSHAKE_OK = 0;
@@ -75,10 +122,11 @@ export const HANDSHAKE_GATEWAY_NOT_SERVED = 3;
 /** Routes a client may declare on one connection (bounds what a peer can make the server remember). */
 export const MAX_ROUTES = 65_536;
 /**
- * Asks one connection may have awaiting an answer at a server; beyond, the server stops reading from it until half
- * of them are answered (bounds the work and memory one peer can pile up, e.g. with asks that never complete).
+ * The memory a pending inbound ask is estimated to hold besides its frame: the ask itself, its argument array, the
+ * endpoint's bookkeeping of the reply it owes and the promise reactions waiting for it (measured at about 450 bytes
+ * with a method that returns a shared promise). What the method itself keeps while the ask is pending is not counted.
  */
-export const MAX_PENDING_ASKS = 65_536;
+export const PENDING_ASK_OVERHEAD = 512;
 /** Longest endpoint id, system, gateway or method name accepted in HANDSHAKE and DECLARE. */
 export const MAX_NAME_LENGTH = 255;
 /** The smallest frame limit a peer may announce: it must at least take the largest HANDSHAKE and DECLARE. */
@@ -129,8 +177,8 @@ export function createFrameCodec(): FrameCodec {
  * Encodes the payload of a frame of `kind` behind room for its header; the kind's `write…` function fills the
  * header in. @throws SerializationError when the value cannot be serialized
  */
-export function encodeFrame(codec: FrameCodec, kind: number, payload: unknown): Buffer {
-  return codec.encode(payload, HEADER_SIZE[kind]!);
+export function encodeFrame(codec: FrameCodec, kind: number, payload: unknown, extra = 0): Buffer {
+  return codec.encode(payload, HEADER_SIZE[kind]! + extra);
 }
 
 /** Bytes of a frame after its length prefix: what is compared with a peer's maximum frame size. */
@@ -164,19 +212,52 @@ export function writeDeclare(frame: Buffer, routeId: number): Buffer {
   return writeIdHeader(frame, FrameKind.DECLARE, routeId);
 }
 
-/** ASK header of a frame encoded with payload `args`, or `[token, args]` when `fenced`. */
-export function writeAsk(frame: Buffer, requestId: number, routeId: number, fenced: boolean): Buffer {
+/**
+ * ASK header of a frame encoded with payload `args`, or `[token, args]` when `fenced`; with `trace`, the frame was
+ * encoded with `traceContextSize(trace)` extra bytes reserved, which the context fills.
+ */
+export function writeAsk(
+  frame: Buffer,
+  requestId: number,
+  routeId: number,
+  fenced: boolean,
+  trace?: WireTraceContext,
+): Buffer {
   writeIdHeader(frame, FrameKind.ASK, requestId);
   putU32(frame, routeId, 9);
   frame[13] = fenced ? FLAG_FENCED : 0;
+  if (trace !== undefined) {
+    frame[13] |= FLAG_TRACED;
+    writeTrace(frame, 14, trace);
+  }
   return frame;
 }
 
 /** TELL header of a frame encoded as an ASK's. */
-export function writeTell(frame: Buffer, routeId: number, fenced: boolean): Buffer {
+export function writeTell(frame: Buffer, routeId: number, fenced: boolean, trace?: WireTraceContext): Buffer {
   writeIdHeader(frame, FrameKind.TELL, routeId);
   frame[9] = fenced ? FLAG_FENCED : 0;
+  if (trace !== undefined) {
+    frame[9] |= FLAG_TRACED;
+    writeTrace(frame, 10, trace);
+  }
   return frame;
+}
+
+function writeTrace(frame: Buffer, at: number, trace: WireTraceContext): void {
+  const parent = trace.traceparent;
+  const state = trace.tracestate ?? '';
+  frame[at] = parent.length;
+  frame.write(parent, at + 1, 'latin1');
+  at += 1 + parent.length;
+  frame[at] = state.length >>> 8;
+  frame[at + 1] = state.length;
+  if (state.length > 0) frame.write(state, at + 2, 'latin1');
+}
+
+/** A CANCEL frame for `requestId`. */
+export function writeCancel(requestId: number): Buffer {
+  return writeIdHeader(Buffer.allocUnsafe(HEADER_SIZE[FrameKind.CANCEL]!), FrameKind.CANCEL, requestId);
 }
 
 /** REPLY header of a frame encoded with payload: the result (or the handshake status). */
@@ -203,11 +284,11 @@ export function writePong(): Buffer {
 }
 
 /** This side's preamble. */
-export function writePreamble(maxFrameSize: number, version = PROTOCOL_VERSION): Buffer {
+export function writePreamble(maxFrameSize: number, version = PROTOCOL_VERSION, features = FEATURES): Buffer {
   const out = Buffer.allocUnsafe(PREAMBLE_SIZE);
   out.writeUInt32BE(MAGIC, 0);
   out.writeUInt16BE(version, 4);
-  out.writeUInt16BE(0, 6);
+  out.writeUInt16BE(features, 6);
   out.writeUInt32BE(Math.min(maxFrameSize, 0xffff_ffff), 8);
   return out;
 }
@@ -219,6 +300,8 @@ export class FrameFields {
   requestId = 0;
   routeId = 0;
   fenced = false;
+  /** The call's W3C trace context, when it carried a valid one. */
+  trace: WireTraceContext | undefined = undefined;
   /** Where the payload starts in the buffer the frame was read from. */
   payloadStart = 0;
 }
@@ -240,6 +323,7 @@ export function checkFrame(buf: Buffer, start: number, end: number): string | nu
   if ((kind === FrameKind.PING || kind === FrameKind.PONG) && end - start !== 1) {
     return `a ${FRAME_NAMES[kind]} frame with a payload`;
   }
+  if (kind === FrameKind.CANCEL && end - start !== header - LENGTH_SIZE) return 'a CANCEL frame with a payload';
   return null;
 }
 
@@ -255,19 +339,55 @@ export function readDeclare(buf: Buffer, start: number, into: FrameFields): void
   into.payloadStart = start + 5;
 }
 
-/** Reads the fields of an ASK. Also reads an ASK frame this side built, given `start` = {@link LENGTH_SIZE}. */
-export function readAsk(buf: Buffer, start: number, into: FrameFields): void {
+/**
+ * Reads the fields of an ASK (`end`: where the frame ends). Also reads an ASK frame this side built, given
+ * `start` = {@link LENGTH_SIZE}. Returns false when a trace context runs past the frame (a protocol violation).
+ */
+export function readAsk(buf: Buffer, start: number, into: FrameFields, end = buf.length): boolean {
   into.requestId = buf.readUInt32BE(start + 1);
   into.routeId = buf.readUInt32BE(start + 5);
-  into.fenced = (buf[start + 9]! & FLAG_FENCED) !== 0;
+  const flags = buf[start + 9]!;
+  into.fenced = (flags & FLAG_FENCED) !== 0;
   into.payloadStart = start + 10;
+  into.trace = undefined;
+  return (flags & FLAG_TRACED) === 0 || readTrace(buf, end, into);
 }
 
-/** Reads the fields of a TELL. */
-export function readTell(buf: Buffer, start: number, into: FrameFields): void {
+/** Reads the fields of a TELL; false when a trace context runs past the frame. */
+export function readTell(buf: Buffer, start: number, into: FrameFields, end = buf.length): boolean {
   into.routeId = buf.readUInt32BE(start + 1);
-  into.fenced = (buf[start + 5]! & FLAG_FENCED) !== 0;
+  const flags = buf[start + 5]!;
+  into.fenced = (flags & FLAG_FENCED) !== 0;
   into.payloadStart = start + 6;
+  into.trace = undefined;
+  return (flags & FLAG_TRACED) === 0 || readTrace(buf, end, into);
+}
+
+/** Reads the trace context at `into.payloadStart` and moves the payload start behind it. */
+function readTrace(buf: Buffer, end: number, into: FrameFields): boolean {
+  let at = into.payloadStart;
+  if (at + 1 > end) return false;
+  const parentLength = buf[at]!;
+  const parentStart = at + 1;
+  at = parentStart + parentLength;
+  if (at + 2 > end) return false;
+  const stateLength = (buf[at]! << 8) | buf[at + 1]!;
+  const stateStart = at + 2;
+  at = stateStart + stateLength;
+  if (at > end) return false;
+  into.payloadStart = at;
+  const trace = {
+    traceparent: buf.toString('latin1', parentStart, parentStart + parentLength),
+    tracestate: stateLength === 0 ? undefined : buf.toString('latin1', stateStart, stateStart + stateLength),
+  };
+  // A context that is not printable ASCII is dropped: the call itself is fine.
+  into.trace = isWireTraceContext(trace) ? trace : undefined;
+  return true;
+}
+
+/** Reads the field of a CANCEL (the cancelled request id). */
+export function readCancel(buf: Buffer, start: number, into: FrameFields): void {
+  into.requestId = buf.readUInt32BE(start + 1);
 }
 
 /** Reads the fields of a REPLY or an ERROR (the answered request id). */
@@ -278,8 +398,8 @@ export function readAnswer(buf: Buffer, start: number, into: FrameFields): void 
 
 /** What the reader reports to its connection. */
 export interface FrameSink {
-  /** The peer's preamble arrived (magic already checked). Return false to stop reading. */
-  onPreamble(version: number, peerMaxFrameSize: number): boolean;
+  /** The peer's preamble arrived (magic already checked); `features`: its FEATURE_* flags. Return false to stop reading. */
+  onPreamble(version: number, peerMaxFrameSize: number, features: number): boolean;
   /** One frame: `buf[start]` is its kind, `end` is exclusive. The view is only valid during the call. */
   onFrame(buf: Buffer, start: number, end: number): void;
   /** The stream broke the protocol; the reader stops. */
@@ -392,7 +512,7 @@ export class FrameReader {
     if (this.headFill < PREAMBLE_SIZE) return -1;
     this.headFill = 0;
     this.preambleDone = true;
-    if (!this.sink.onPreamble(this.head.readUInt16BE(4), this.head.readUInt32BE(8))) {
+    if (!this.sink.onPreamble(this.head.readUInt16BE(4), this.head.readUInt32BE(8), this.head.readUInt16BE(6))) {
       this.stopped = true;
       return -1;
     }

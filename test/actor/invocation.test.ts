@@ -274,28 +274,52 @@ describe('ask timeouts', () => {
     await expect(gw.slowEcho('x', 'soon' as unknown as number)).rejects.toThrow(RpcException);
   });
 
-  it("shows the caller's line in the timeout stack when captureAskCallStack is on (off by default)", async () => {
+  it('names the awaiting caller functions in the timeout stack by default (async stack traces)', async () => {
+    const endpoint = new HelloEndpoint(service);
+    endpoint.start();
+    const gw = endpoint.getSelfGateway(HelloGateway);
+    async function awaitsTheAsk(): Promise<string> {
+      return await gw.slowEcho('x', 1);
+    }
+    async function callsTheCaller(): Promise<string> {
+      return await awaitsTheAsk();
+    }
+    const error = (await callsTheCaller().catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(RpcTimeoutException);
+    expect(error.message).toContain('HelloGateway.slowEcho');
+    expect(error.stack).toMatch(/^RpcTimeoutException: Invocation of \[HelloGateway\.slowEcho\]/);
+    // V8 writes `at async awaitsTheAsk (…)`; vitest's source-mapped stacks drop the `async`.
+    expect(error.stack).toMatch(/\n\s+at (async )?awaitsTheAsk \(.*invocation\.test\.ts:\d+:\d+\)/);
+    expect(error.stack).toMatch(/\n\s+at (async )?callsTheCaller \(/);
+    // callAsync too.
+    async function awaitsACall(): Promise<void> {
+      await endpoint.callAsync(() => new Promise<void>(() => {}), 1);
+    }
+    const callError = (await awaitsACall().catch((e: unknown) => e)) as Error;
+    expect(callError).toBeInstanceOf(RpcTimeoutException);
+    expect(callError.stack).toMatch(/\n\s+at (async )?awaitsACall \(/);
+  });
+
+  it("shows the caller's synchronous stack in the timeout when captureAskCallStack is on", async () => {
+    function callsSynchronously(gw: HelloGateway): Promise<string> {
+      return gw.slowEcho('x', 1);
+    }
     const traced = await localService({ captureAskCallStack: true });
     try {
       const endpoint = new HelloEndpoint(traced);
       endpoint.start();
-      const error = (await endpoint
-        .getSelfGateway(HelloGateway)
-        .slowEcho('x', 1)
-        .catch((e: unknown) => e)) as Error;
+      const error = (await callsSynchronously(endpoint.getSelfGateway(HelloGateway)).catch((e: unknown) => e)) as Error;
       expect(error).toBeInstanceOf(RpcTimeoutException);
-      expect(error.stack).toContain('invocation.test.ts');
+      expect(error.stack).toMatch(/\n\s+at callsSynchronously \(.*invocation\.test\.ts/);
     } finally {
       await traced.closeAsync();
     }
+    // Without it, a function that did not await is not on the stack (only awaiting ones are).
     const other = new HelloEndpoint(service);
     other.start();
-    const bare = (await other
-      .getSelfGateway(HelloGateway)
-      .slowEcho('x', 1)
-      .catch((e: unknown) => e)) as Error;
+    const bare = (await callsSynchronously(other.getSelfGateway(HelloGateway)).catch((e: unknown) => e)) as Error;
     expect(bare).toBeInstanceOf(RpcTimeoutException);
-    expect(bare.stack).not.toContain('invocation.test.ts');
+    expect(bare.stack).not.toContain('callsSynchronously');
   });
 
   it('many concurrent asks with different timeouts each expire on their own deadline', async () => {

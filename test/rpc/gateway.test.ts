@@ -45,4 +45,21 @@ describe('gateway descriptors at run time', () => {
     const P = gateway<Any>('P', { m: 'ask' } as never);
     expect(() => gateway<Any>('C', { m: 'ask' } as never, { extends: [P] })).toThrow(/already declared by P/);
   });
+
+  it('records a signalArg and refuses one that cannot be an argument index, on a tell, or on the timeout', () => {
+    interface Fetching extends RpcGateway {
+      fetch(id: string, signal?: AbortSignal): Promise<string>;
+    }
+    const Fetching = gateway<Fetching>('Fetching', { fetch: { signalArg: 1 } });
+    expect(Fetching.methods.get('fetch')).toMatchObject({ kind: 'ask', signalArg: 1, timeoutArg: undefined });
+    expect(() => gateway<Any>('G', { m: { kind: 'tell', signalArg: 0 } } as never)).toThrow(
+      /G: tell method 'm' cannot have a signalArg/,
+    );
+    for (const bad of [-1, 1.5, '1', 256, Number.NaN]) {
+      expect(() => gateway<Any>('G', { m: { signalArg: bad } } as never)).toThrow(
+        /G: signalArg of 'm' must be an argument index/,
+      );
+    }
+    expect(() => gateway<Any>('G', { m: { signalArg: 1, timeoutArg: 1 } } as never)).toThrow(/name the same argument/);
+  });
 });

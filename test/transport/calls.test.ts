@@ -133,8 +133,8 @@ describe('remote calls between two services', () => {
     expect(results).toHaveLength(101);
     const stats = (s: RpcService) =>
       (s as unknown as { transport: { stats(): { outbound: number; inbound: number } } }).transport.stats();
-    expect(stats(client)).toEqual({ outbound: 1, inbound: 0 });
-    expect(stats(server)).toEqual({ outbound: 0, inbound: 1 });
+    expect(stats(client)).toMatchObject({ outbound: 1, inbound: 0 });
+    expect(stats(server)).toMatchObject({ outbound: 0, inbound: 1 });
   });
 
   it('calls inherited gateway methods and refuses local-only methods remotely', async () => {

@@ -8,11 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RpcService } from '../../src/index.js';
 import { FrameKind } from '../../src/transport/frames.js';
 
-const { ASK, DECLARE, HANDSHAKE, PING, TELL } = FrameKind;
+const { ASK, CANCEL, DECLARE, HANDSHAKE, PING, TELL } = FrameKind;
 
 import { LeaderEndpoint } from '../fixtures/fenced.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
-import { assertNoLeaks, cleanup, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
+import { assertNoLeaks, cleanup, codec, frameBytes, preambleBytes, RawPeer, remoteService } from './support.js';
+
+/** A trace context as a TRACED call carries it before its payload. */
+function traced(payload: unknown): Buffer {
+  const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const context = Buffer.alloc(3 + parent.length);
+  context[0] = parent.length;
+  context.write(parent, 1, 'latin1');
+  return Buffer.concat([context, Buffer.from(codec.encode(payload, 0))]);
+}
 
 let service: RpcService;
 let endpoint: ValueEndpoint;
@@ -33,7 +42,7 @@ afterAll(async () => {
   await assertNoLeaks();
 });
 
-/** A valid session: preamble, handshake, routes, asks and tells (some fenced), a ping. */
+/** A valid session: preamble, handshake, routes, asks and tells (some fenced, some traced), a cancel, a ping. */
 function validSession(): Buffer[] {
   return [
     preambleBytes(),
@@ -45,6 +54,11 @@ function validSession(): Buffer[] {
     frameBytes(ASK, [3, 1], ['epoch', []], { flags: 1 }),
     frameBytes(TELL, [2], ['tag']),
     frameBytes(ASK, [4, 0], [new Date(0)]),
+    frameBytes(ASK, [5, 0], undefined, { raw: traced(['traced']), flags: 2 }),
+    frameBytes(TELL, [2], undefined, { raw: traced(['traced tag']), flags: 2 }),
+    frameBytes(DECLARE, [3], ['flink', 'values', 'ValueGateway', 'cancellable']),
+    frameBytes(ASK, [6, 3], [0]),
+    frameBytes(CANCEL, [6]),
     Buffer.from([0, 0, 0, 1, PING]),
   ];
 }
@@ -144,11 +158,21 @@ describe('fuzzing a live service', () => {
     for (const chunk of validSession()) peer.write(chunk);
     await peer.readPreamble();
     const answers = [];
-    for (let i = 0; i < 5; i++) answers.push(await peer.readFrame());
-    // Answers come as the endpoints finish (the PONG at once); each request is answered once.
-    expect(answers.map((a) => a.id).sort()).toEqual([0, 1, 2, 3, 4]);
+    for (let i = 0; i < 6; i++) answers.push(await peer.readFrame());
+    // Answers come as the endpoints finish (the PONG at once); each request is answered once, the cancelled one never.
+    expect(answers.map((a) => a.id).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(answers.find((a) => a.id === 3)?.value).toBe('leader epoch');
     expect(answers.find((a) => a.id === 1)?.value).toBe(0);
+    expect(answers.find((a) => a.id === 5)?.value).toBe('traced');
+    // Only pings follow (the service pings a quiet peer every 100 ms).
+    const later: number[] = [];
+    await Promise.race([
+      (async () => {
+        for (;;) later.push((await peer.readFrame(1000)).kind);
+      })().catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 250)),
+    ]);
+    expect(later.every((kind) => kind === PING)).toBe(true);
     expect(peer.closed).toBe(false);
     peer.destroy();
   });

@@ -23,6 +23,10 @@ export interface ValueGateway extends RpcGateway {
   unserializable(): Promise<unknown>;
   /** Waits until released (or `ms`), then answers. */
   wait(ms: number): Promise<string>;
+  /** Releases every pending `wait`; returns how many there were. */
+  releaseAll(): Promise<number>;
+  /** Waits like `wait`, or until `signal` aborts (then rejects with its reason). */
+  cancellable(ms: number, signal?: AbortSignal): Promise<string>;
   /** Fire-and-forget: remembered in order. */
   record(tag: string): void;
   /** The tags recorded so far. */
@@ -39,6 +43,8 @@ export const ValueGateway = gateway<ValueGateway>('ValueGateway', {
   bytes: 'ask',
   unserializable: 'ask',
   wait: 'ask',
+  releaseAll: 'ask',
+  cancellable: { signalArg: 1 },
   record: 'tell',
   recorded: 'ask',
 });
@@ -139,6 +145,52 @@ export class ValueEndpoint extends RpcEndpoint implements ValueGateway, DerivedG
   }
   release(): void {
     for (const done of [...this.waiting]) done();
+  }
+  /** Calls of `cancellable` whose signal was aborted, and those still listening to their signal. */
+  aborts = 0;
+  signalListeners = 0;
+  /** The reason of the last abort seen by `cancellable`. */
+  lastAbortReason: unknown;
+  cancellable(ms: number, signal?: AbortSignal): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.aborts++;
+        this.lastAbortReason = signal!.reason;
+        finish();
+        reject(signal!.reason);
+      };
+      const finish = (): void => {
+        this.waiting.delete(done);
+        if (signal !== undefined) {
+          signal.removeEventListener('abort', onAbort);
+          this.signalListeners--;
+        }
+      };
+      const done = (): void => {
+        finish();
+        resolve('done');
+      };
+      if (signal?.aborted) {
+        this.aborts++;
+        reject(signal.reason);
+        return;
+      }
+      if (signal !== undefined) {
+        signal.addEventListener('abort', onAbort);
+        this.signalListeners++;
+      }
+      this.waiting.add(done);
+      if (ms > 0) setTimeout(done, ms);
+    });
+  }
+  /** Asks waiting in `wait`. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+  async releaseAll(): Promise<number> {
+    const count = this.waiting.size;
+    this.release();
+    return count;
   }
   record(tag: string): void {
     this.tags.push(tag);

@@ -10,7 +10,6 @@ import { FrameKind, PROTOCOL_VERSION } from '../../src/transport/frames.js';
 
 const { ASK, DECLARE, ERROR, HANDSHAKE, PING, PONG, REPLY, TELL } = FrameKind;
 
-import { ServerConnection } from '../../src/transport/ServerConnection.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
   assertNoLeaks,
@@ -167,33 +166,6 @@ describe('idle sockets', () => {
     for (const peer of idle.slice(0, 100)) peer.write(preambleBytes().subarray(0, 5));
     await stillServes(s);
     for (const peer of idle) peer.destroy();
-  });
-});
-
-describe('a peer that piles up asks', () => {
-  it('is not read from while too many of its asks await an answer, and is read again once half are answered', async () => {
-    const previous = ServerConnection.maxPendingAsks;
-    ServerConnection.maxPendingAsks = 100;
-    try {
-      const s = await setup({ idleTimeout: 300, pingInterval: 100 });
-      const peer = await rawPeer(s.port);
-      peer.write(frameBytes(DECLARE, [0], ['flink', 'values', 'ValueGateway', 'wait']));
-      for (let id = 1; id <= 150; id++) peer.write(frameBytes(ASK, [id, 0], [0]));
-      await sleep(50);
-      expect(warned(s.logs, /has 100 asks awaiting an answer/)).toBe(true);
-      // Not read now (and not closed for idling either, however long our endpoints take).
-      peer.write(frameBytes(DECLARE, [1], ['flink', 'values', 'ValueGateway', 'echo']));
-      peer.write(frameBytes(ASK, [999, 1], ['behind']));
-      // Nothing comes back meanwhile: the echo, had it been read, would have been answered at once.
-      await expect(peer.readFrame(500)).rejects.toThrow(/timeout/);
-      expect(peer.closed).toBe(false);
-      s.endpoint.release();
-      const ids = new Set<number>();
-      while (!ids.has(999)) ids.add((await peer.readFrame()).id);
-      expect(ids.size).toBeGreaterThanOrEqual(101);
-    } finally {
-      ServerConnection.maxPendingAsks = previous;
-    }
   });
 });
 

@@ -116,6 +116,57 @@ export async function spawnPeer(portRange = '0', config: RpcConfig = {}): Promis
   };
 }
 
+/** A fixture process that talks in JSON lines: one per `request`, its first one when ready. */
+export interface LinePeer {
+  readonly child: ChildProcess;
+  /** The next line the process prints (its first: the ready line). */
+  nextLine(timeoutMs?: number): Promise<string>;
+  /** Writes a line to the process's stdin. */
+  send(line: string): void;
+}
+
+/** Spawns `test/transport/fixtures/<name>` (killed by {@link cleanup}, and exiting when its stdin closes). */
+export function spawnFixture(name: string, args: string[] = []): LinePeer {
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, FLINK_RPC_LOG_LEVEL: 'error' },
+  });
+  peers.add(child);
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      lines.push(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      nl = buffered.indexOf('\n');
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.once('exit', () => {
+    for (const wake of waiters.splice(0)) wake();
+  });
+  return {
+    child,
+    send: (line) => child.stdin!.write(`${line}\n`),
+    nextLine: async (timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (lines.length === 0) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited`);
+        if (Date.now() > deadline) throw new Error(`${name} printed nothing within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 50);
+        });
+      }
+      return lines.shift()!;
+    },
+  };
+}
+
 /** A port that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -199,6 +250,49 @@ export function frameBytes(
   if (p < header) out[p] = options.flags ?? 0;
   body.copy(out, header);
   return out;
+}
+
+/** A frame as a hand-made server received it: its kind and the bytes after its length prefix. */
+export interface ReceivedFrame {
+  kind: number;
+  body: Buffer;
+}
+
+/**
+ * A hand-made server that sends a preamble announcing `features`, answers every HANDSHAKE with status 0 (and every
+ * ASK with `answer(frame)` when given), and records the frames it receives. Closed by {@link cleanup}.
+ */
+export async function rawProtocolServer(
+  features: number,
+  received: ReceivedFrame[],
+  answer?: (frame: ReceivedFrame) => Buffer | undefined,
+): Promise<number> {
+  return rawServer((socket) => {
+    const preamble = preambleBytes();
+    preamble.writeUInt16BE(features, 6);
+    socket.write(preamble);
+    let data = Buffer.alloc(0);
+    let preambleRead = false;
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      if (!preambleRead) {
+        if (data.length < PREAMBLE_SIZE) return;
+        data = data.subarray(PREAMBLE_SIZE);
+        preambleRead = true;
+      }
+      while (data.length >= LENGTH_SIZE && data.length >= LENGTH_SIZE + data.readUInt32BE(0)) {
+        const length = data.readUInt32BE(0);
+        const frame = { kind: data[LENGTH_SIZE]!, body: Buffer.from(data.subarray(LENGTH_SIZE, LENGTH_SIZE + length)) };
+        data = data.subarray(LENGTH_SIZE + length);
+        received.push(frame);
+        if (frame.kind === 1) socket.write(frameBytes(5, [frame.body.readUInt32BE(1)], 0));
+        else {
+          const reply = answer?.(frame);
+          if (reply !== undefined) socket.write(reply);
+        }
+      }
+    });
+  });
 }
 
 /** A raw client socket speaking the protocol by hand. */

@@ -70,3 +70,28 @@ export class AsyncHooks extends RpcEndpoint {
   protected override async onStart(): Promise<void> {}
   protected override async onStop(): Promise<void> {}
 }
+
+// signalArg must point at an AbortSignal argument (optional or not).
+interface Fetching extends RpcGateway {
+  fetch(id: string, signal?: AbortSignal): Promise<string>;
+  fetchRequired(signal: AbortSignal, timeoutMs: number): Promise<string>;
+  notify(event: string): void;
+}
+gateway<Fetching>('Fetching', {
+  fetch: { signalArg: 1 },
+  fetchRequired: { signalArg: 0, timeoutArg: 1 },
+  notify: 'tell',
+});
+// @ts-expect-error argument 0 of fetch is a string
+gateway<Fetching>('FetchingBadIndex', { fetch: { signalArg: 0 }, fetchRequired: 'ask', notify: 'tell' });
+// @ts-expect-error fetch has no argument 2
+gateway<Fetching>('FetchingOutOfRange', { fetch: { signalArg: 2 }, fetchRequired: 'ask', notify: 'tell' });
+// @ts-expect-error argument 1 of fetchRequired is a number
+gateway<Fetching>('FetchingNumber', { fetch: 'ask', fetchRequired: { signalArg: 1 }, notify: 'tell' });
+// @ts-expect-error a tell cannot be cancelled
+gateway<Fetching>('FetchingTell', { fetch: 'ask', fetchRequired: 'ask', notify: { kind: 'tell', signalArg: 0 } });
+interface Untyped extends RpcGateway {
+  loose(value: unknown): Promise<void>;
+}
+// @ts-expect-error an unknown argument is not known to be an AbortSignal
+gateway<Untyped>('Untyped', { loose: { signalArg: 0 } });

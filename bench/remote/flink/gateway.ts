@@ -4,6 +4,7 @@
  */
 
 import { gateway, type RpcConfig, RpcEndpoint, type RpcGateway, type RpcService } from '../../../src/index.js';
+import { isObservabilityVariant, observabilitySetup } from '../../observability.js';
 import type { Payload } from '../types.js';
 
 export interface EchoGateway extends RpcGateway {
@@ -47,10 +48,13 @@ export class EchoEndpoint extends RpcEndpoint implements EchoGateway {
 
 /**
  * Service options of both sides: the defaults (what users get), plus `maxFrameSize` headroom for the 8 MiB echo if
- * the default ever drops below it. `FLINK_RPC_BENCH_CONFIG` (JSON) overrides options, e.g.
- * `{"captureAskCallStack":false}`, to measure what an option costs.
+ * the default ever drops below it. `FLINK_RPC_BENCH_VARIANT` picks an observability variant (`off`, `default`,
+ * `metrics`, `tracing-sdk`: see `bench/observability.ts`); `FLINK_RPC_BENCH_CONFIG` (JSON) overrides options, e.g.
+ * `{"captureAskCallStack":true}`, to measure what an option costs.
  */
 export function benchConfig(): RpcConfig {
+  const variant = process.env.FLINK_RPC_BENCH_VARIANT;
+  const observability = isObservabilityVariant(variant) ? observabilitySetup(variant).config : {};
   const overrides = JSON.parse(process.env.FLINK_RPC_BENCH_CONFIG ?? '{}') as RpcConfig;
-  return { maxFrameSize: 10_485_760, ...overrides };
+  return { maxFrameSize: 10_485_760, ...observability, ...overrides };
 }

@@ -22,6 +22,8 @@ import { servesGateway } from '../servedGateways.js';
 import { DeadlineQueue } from './DeadlineQueue.js';
 import { Dispatcher } from './Dispatcher.js';
 import { EndpointServer, type ServerHost } from './EndpointServer.js';
+import type { MailboxSource, RpcMetrics } from './metrics.js';
+import { Observability } from './observability.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
 import { TimerScheduledExecutor } from './TimerScheduledExecutor.js';
 import type { Transport, TransportFactory } from './Transport.js';
@@ -41,10 +43,12 @@ function uniqueLocalName(base: string): string {
   return name;
 }
 
-export class ActorRpcService implements RpcService, ServerHost {
+export class ActorRpcService implements RpcService, ServerHost, MailboxSource {
   readonly dispatcher: Dispatcher;
   readonly context: InvocationContext;
   readonly logger: Logger;
+  /** The service's metrics, or null without a `metrics` registry. */
+  readonly metrics: RpcMetrics | null;
   hostname = 'localhost';
   private readonly servers = new Map<string, EndpointServer>();
   private readonly deadlines = new DeadlineQueue();
@@ -61,8 +65,11 @@ export class ActorRpcService implements RpcService, ServerHost {
     roundTrip: ((value: unknown) => unknown) | null = null,
   ) {
     this.logger = config.logger;
+    const observability = Observability.of(config);
+    this.metrics = observability?.metrics ?? null;
+    this.metrics?.addMailboxSource(this);
     // Asks made before or during a run get their deadline stamped by it (see DeadlineQueue).
-    this.dispatcher = new Dispatcher(config.throughput, () => this.deadlines.stamp());
+    this.dispatcher = new Dispatcher(config.throughput, config.timeSlice, (now) => this.deadlines.stamp(now));
     this.executor = new TimerScheduledExecutor(this.logger);
     this.context = {
       askTimeout: config.askTimeout,
@@ -70,6 +77,7 @@ export class ActorRpcService implements RpcService, ServerHost {
       deadlines: this.deadlines,
       logger: this.logger,
       roundTrip: config.forceInvocationSerialization ? roundTrip : null,
+      observability,
     };
     this.systemName = uniqueLocalName(config.componentName);
     this.prefix = serviceAddressPrefix('rpc', this.systemName);
@@ -142,6 +150,16 @@ export class ActorRpcService implements RpcService, ServerHost {
 
   onServerTerminated(server: EndpointServer): void {
     if (this.servers.get(server.endpointId) === server) this.servers.delete(server.endpointId);
+  }
+
+  /** Asks made through this service that the deadline queue still holds: zero once all settled (diagnostics). */
+  get pendingAskCount(): number {
+    return this.deadlines.size;
+  }
+
+  /** `MailboxSource`: the mailbox size of every live endpoint, by endpoint class. */
+  reportMailboxes(add: (endpointClass: string, size: number) => void): void {
+    for (const server of this.servers.values()) add(server.endpoint.constructor.name, server.mailboxSize);
   }
 
   /** The live endpoint with this id, if any (used by the transport for inbound calls). */
@@ -225,6 +243,7 @@ export class ActorRpcService implements RpcService, ServerHost {
     }
     this.executor.shutdown();
     this.deadlines.failAll(closedWhilePending);
+    this.metrics?.removeMailboxSource(this);
     localSystemNames.delete(this.systemName);
     if (failure === undefined) this.settleTermination.resolve();
     else this.settleTermination.reject(failure);

@@ -10,9 +10,9 @@
  * Reading the clock costs about as much as the rest of a local ask's bookkeeping, so new asks are *stamped* in
  * batches: `add` only appends, and `stamp()` gives every ask added since the last stamp the deadline
  * `now + timeout`. Because the stamp is taken after the asks were made, a deadline is never earlier than the ask's
- * true start plus its timeout; it is later by at most the rest of the current tick. The dispatcher stamps at the
- * start of each run (every local ask is followed by one), and asks that travel elsewhere schedule a stamp for the
- * end of the current tick with `stampSoon()`.
+ * true start plus its timeout; it is later by at most the rest of the current tick. The dispatcher stamps with the
+ * clock reading it takes for each of its turns (every local ask is followed by one), and asks that travel elsewhere
+ * schedule a stamp for the end of the current tick with `stampSoon()`.
  */
 
 import { RingQueue } from './RingQueue.js';
@@ -65,6 +65,11 @@ export class DeadlineLane {
     const asks = this.asks;
     while (asks.length > 0 && asks.at(0).settled) asks.shift();
     if (this.unstamped > asks.length) this.unstamped = asks.length;
+  }
+
+  /** Asks the lane holds (settled ones behind an unsettled head included). */
+  get size(): number {
+    return this.asks.length;
   }
 
   /** Rejects every unsettled ask with `error` (service shutdown). */
@@ -150,13 +155,16 @@ export class DeadlineQueue {
     }
   }
 
-  /** Stamps the asks added since the last stamp (one clock read for all of them). */
-  stamp(): void {
+  /**
+   * Stamps the asks added since the last stamp (one clock read for all of them).
+   * @param now the current performance.now(), when the caller has just read it
+   */
+  stamp(now?: number): void {
     const count = this.dirtyCount;
     if (count === 0) return;
     this.dirtyCount = 0;
     const lanes = this.dirtyLanes;
-    const now = performance.now();
+    if (now === undefined) now = performance.now();
     for (let i = 0; i < count; i++) {
       lanes[i]!.stamp(now);
       lanes[i] = undefined;
@@ -169,6 +177,13 @@ export class DeadlineQueue {
       this.stampScheduled = true;
       queueMicrotask(this.stampNow);
     }
+  }
+
+  /** Asks held by the lanes: zero once every ask has settled (a test and diagnostics aid). */
+  get size(): number {
+    let size = 0;
+    for (const lane of this.lanes.values()) size += lane.size;
+    return size;
   }
 
   /** Rejects every pending ask (service shutdown). */

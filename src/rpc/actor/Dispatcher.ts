@@ -1,7 +1,12 @@
 /**
  * Schedules the mailboxes of one service: a ready queue, served round-robin, a bounded batch (`throughput`) per
- * mailbox per turn so that one busy endpoint cannot starve the others, and a yield to the event loop after a
- * bounded amount of work so that sockets and timers are served too.
+ * mailbox per turn so that one busy endpoint cannot starve the others, and a time slice after which the dispatcher
+ * yields to the event loop so that sockets and timers are served too.
+ *
+ * Each turn runs in a microtask of its own, queued two hops behind whatever the previous turn queued: the replies a
+ * turn produced (also those of methods that returned a settled promise, which take one hop to reach their caller)
+ * and the callers' continuations run before the next turn starts, so a caller waits for about one turn of a busy
+ * neighbour, not for its whole backlog.
  */
 
 import { RingQueue } from './RingQueue.js';
@@ -19,20 +24,22 @@ export interface Schedulable {
  */
 const settled = Promise.resolve();
 
-/** Batches per run before yielding to the event loop (I/O, timers). */
-const BATCHES_PER_RUN = 64;
-
 export class Dispatcher {
   private readonly ready = new RingQueue<Schedulable>();
   private scheduled = false;
+  /** When the current time slice began (performance.now() ms). */
+  private sliceStart = 0;
 
   /**
    * @param throughput messages per mailbox per turn
-   * @param beforeAndAfterRun called at the start and the end of each run: the service stamps ask deadlines there
+   * @param timeSlice milliseconds of back-to-back turns before yielding to the event loop
+   * @param onRun called with the clock reading at the start of each slice and after each turn, and with no argument
+   *   when the dispatcher goes idle: the service stamps ask deadlines there
    */
   constructor(
     private readonly throughput: number,
-    private readonly beforeAndAfterRun: () => void = () => {},
+    private readonly timeSlice: number,
+    private readonly onRun: (now?: number) => void = () => {},
   ) {}
 
   schedule(mailbox: Schedulable): void {
@@ -40,29 +47,65 @@ export class Dispatcher {
     this.ready.push(mailbox);
     if (!this.scheduled) {
       this.scheduled = true;
-      void settled.then(this.run);
+      void settled.then(this.startSlice);
     }
   }
 
-  private readonly run = (): void => {
-    this.beforeAndAfterRun();
+  /** Starts a time slice: reads the clock once, for the slice and for the deadlines of the asks made so far. */
+  private readonly startSlice = (): void => {
+    const now = performance.now();
+    this.sliceStart = now;
+    this.onRun(now);
+    this.turn();
+  };
+
+  /**
+   * One turn: a batch of the next ready mailbox. A mailbox alone in the ready queue goes on batch after batch within
+   * the slice (no neighbour waits for it, and its own callers' continuations then run together).
+   */
+  private readonly turn = (): void => {
     const ready = this.ready;
-    let batches = 0;
-    let mailbox = ready.shift();
-    while (mailbox !== undefined) {
-      if (mailbox.runBatch(this.throughput)) {
-        ready.push(mailbox);
-      } else {
-        mailbox.inReadyQueue = false;
-      }
-      if (++batches >= BATCHES_PER_RUN && !ready.isEmpty()) {
-        this.beforeAndAfterRun();
-        setImmediate(this.run);
+    const mailbox = ready.shift();
+    if (mailbox === undefined) {
+      this.idle();
+      return;
+    }
+    let more = mailbox.runBatch(this.throughput);
+    if (!more && ready.isEmpty()) {
+      mailbox.inReadyQueue = false;
+      this.idle();
+      return;
+    }
+    let now = performance.now();
+    while (more && ready.isEmpty() && now - this.sliceStart < this.timeSlice) {
+      this.onRun(now);
+      more = mailbox.runBatch(this.throughput);
+      now = performance.now();
+    }
+    if (more) {
+      ready.push(mailbox);
+    } else {
+      mailbox.inReadyQueue = false;
+      if (ready.isEmpty()) {
+        this.idle();
         return;
       }
-      mailbox = ready.shift();
     }
-    this.scheduled = false;
-    this.beforeAndAfterRun();
+    this.onRun(now);
+    if (now - this.sliceStart >= this.timeSlice) {
+      setImmediate(this.startSlice);
+    } else {
+      void settled.then(this.nextTurn);
+    }
   };
+
+  /** The second hop to the next turn (see the top of this file). */
+  private readonly nextTurn = (): void => {
+    void settled.then(this.turn);
+  };
+
+  private idle(): void {
+    this.scheduled = false;
+    this.onRun();
+  }
 }

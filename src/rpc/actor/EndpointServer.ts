@@ -30,6 +30,8 @@ import {
   MESSAGE_TERMINATE,
   type ReplySink,
 } from './messages.js';
+import type { HistogramCell } from './metrics.js';
+import type { Observability } from './observability.js';
 import { PendingAsk } from './PendingAsk.js';
 import { PendingReplies } from './PendingReplies.js';
 import { createGatewayProxy, type InvocationContext, type RpcTarget } from './proxy.js';
@@ -63,6 +65,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/** `fn.apply(self, args)`, with direct calls for the common small arities (a call is cheaper than an apply). */
+function callWith(fn: Function, self: unknown, args: unknown[]): unknown {
+  switch (args.length) {
+    case 0:
+      return fn.call(self);
+    case 1:
+      return fn.call(self, args[0]);
+    case 2:
+      return fn.call(self, args[0], args[1]);
+    default:
+      return fn.apply(self, args);
+  }
+}
+
 export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   inReadyQueue = false;
   readonly inProcess = true;
@@ -79,6 +95,13 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private readonly termination: Promise<void>;
   private settleTermination!: { resolve: () => void; reject: (e: unknown) => void };
   private readonly log: Logger;
+  private readonly observability: Observability | null;
+  /** The method last invoked in this turn and its function (see `invoke`). */
+  private turnMethod: MethodInfo | null = null;
+  private turnFn: unknown = undefined;
+  /** When each queued message was enqueued (performance.now()), kept only while metrics are on. */
+  private readonly enqueueTimes: RingQueue<number> | null;
+  private readonly mailboxLatency: HistogramCell | null;
   private readonly forgetTimer = (handle: ScheduledTask<unknown>): void => {
     this.timers.delete(handle as TaskHandle<void>);
   };
@@ -93,6 +116,10 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.fenced = endpoint instanceof FencedRpcEndpoint;
     this.fencing = fencingCheckOf(endpoint, address);
     this.log = host.logger;
+    this.observability = host.context.observability;
+    const metrics = this.observability?.metrics ?? null;
+    this.enqueueTimes = metrics === null ? null : new RingQueue<number>();
+    this.mailboxLatency = metrics === null ? null : metrics.mailboxLatencyOf(endpoint.constructor.name);
     this.termination = new Promise<void>((resolve, reject) => {
       this.settleTermination = { resolve, reject };
     });
@@ -140,6 +167,16 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   getTerminationFuture(): Promise<void> {
     return this.termination;
+  }
+
+  /** Replies the endpoint still owes (its methods returned promises that have not settled): a diagnostics aid. */
+  get pendingReplyCount(): number {
+    return this.pendingReplies.size;
+  }
+
+  /** Messages waiting in the mailbox. */
+  get mailboxSize(): number {
+    return this.mailbox.length;
   }
 
   isRunning(): boolean {
@@ -240,6 +277,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
 
   private enqueue(envelope: Envelope): void {
     this.mailbox.push(envelope);
+    if (this.enqueueTimes !== null) this.enqueueTimes.push(performance.now());
     if (!this.inReadyQueue) this.host.dispatcher.schedule(this);
   }
 
@@ -258,13 +296,20 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   runBatch(limit: number): boolean {
     const previous = current;
     current = this;
+    this.turnMethod = null;
     try {
       const mailbox = this.mailbox;
       for (let n = 0; n < limit; n++) {
         const envelope = mailbox.shift();
         if (envelope === undefined) return false;
+        if (this.enqueueTimes !== null) {
+          this.mailboxLatency!.observe((performance.now() - this.enqueueTimes.shift()!) / 1000);
+        }
         try {
-          this.handle(envelope);
+          const kind = envelope.kind;
+          // RPCs first, without the lifecycle switch (this loop never runs a terminated endpoint's messages).
+          if (kind === MESSAGE_TELL || kind === MESSAGE_ASK) this.invoke(envelope);
+          else this.handle(envelope);
         } catch (error) {
           // Only a bug in the runtime lands here (user errors are caught where they happen): isolate it.
           this.fail(error);
@@ -321,16 +366,28 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
   private invoke(envelope: Envelope): void {
     const reply = envelope.reply;
     const method = envelope.method!;
-    const refusal = this.fencing(envelope);
-    if (refusal !== undefined) {
-      if (reply !== null) {
-        reply.fail(refusal);
-      } else {
-        this.log.debug({ endpoint: this.endpointId, err: refusal }, 'Dropping a fire-and-forget message.');
+    // Neither side fenced (most messages): nothing to check.
+    if (envelope.fenced || this.fenced) {
+      const refusal = this.fencing(envelope);
+      if (refusal !== undefined) {
+        if (reply !== null) {
+          reply.fail(refusal);
+        } else {
+          this.log.debug({ endpoint: this.endpointId, err: refusal }, 'Dropping a fire-and-forget message.');
+        }
+        return;
       }
-      return;
     }
-    const fn = (this.endpoint as unknown as Record<string, unknown>)[method.name];
+    // Looked up once per method and turn: a keyed load by name is megamorphic across methods, and costs more than
+    // the rest of a tell. A method replaced on a running endpoint takes effect from its next turn.
+    let fn: unknown;
+    if (method === this.turnMethod) {
+      fn = this.turnFn;
+    } else {
+      fn = (this.endpoint as unknown as Record<string, unknown>)[method.name];
+      this.turnMethod = method;
+      this.turnFn = fn;
+    }
     if (typeof fn !== 'function') {
       const error = new RpcException(
         `Could not find rpc method ${method.qualifiedName} for rpc invocation on ${this.address}.`,
@@ -339,10 +396,15 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       else this.log.warn({ endpoint: this.endpointId, err: error }, 'Dropping a fire-and-forget message.');
       return;
     }
+    if (this.observability !== null) {
+      this.callObserved(this.observability, envelope, method, fn);
+      return;
+    }
     if (reply !== null) {
+      if (method.signalArg !== undefined && !this.placeSignal(envelope, method.signalArg, reply)) return;
       let result: unknown;
       try {
-        result = fn.apply(this.endpoint, envelope.args!);
+        result = callWith(fn, this.endpoint, envelope.args!);
       } catch (error) {
         reply.fail(error);
         return;
@@ -351,11 +413,65 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
       return;
     }
     try {
-      const result = fn.apply(this.endpoint, envelope.args!);
-      if (isThenable(result)) {
+      const result = callWith(fn, this.endpoint, envelope.args!);
+      if (result !== undefined && isThenable(result)) {
         result.then(undefined, (error: unknown) => this.logTellFailure(method, error));
       }
     } catch (error) {
+      this.logTellFailure(method, error);
+    }
+  }
+
+  /**
+   * Puts the signal of the caller's side at the method's `signalArg` (whatever a peer sent there is replaced).
+   * Returns false, having failed the reply, when the call was cancelled while it waited in the mailbox: the caller
+   * is gone and the method is not run.
+   */
+  private placeSignal(envelope: Envelope, signalArg: number, reply: ReplySink): boolean {
+    const signal = reply.signal ?? new AbortController().signal;
+    if (signal.aborted) {
+      reply.fail(signal.reason);
+      return false;
+    }
+    envelope.args![signalArg] = signal;
+    return true;
+  }
+
+  /** `invoke` with metrics or tracing: the call runs in its server span, its handling time is recorded. */
+  private callObserved(observability: Observability, envelope: Envelope, method: MethodInfo, fn: Function): void {
+    const reply = envelope.reply;
+    if (reply !== null && method.signalArg !== undefined && !this.placeSignal(envelope, method.signalArg, reply)) {
+      return;
+    }
+    const call = observability.startServer(method, envelope.traceContext, reply);
+    const endpoint = this.endpoint;
+    const args = envelope.args!;
+    if (call.reply !== null) {
+      let result: unknown;
+      try {
+        result = call.run(() => fn.apply(endpoint, args));
+      } catch (error) {
+        call.reply.fail(error);
+        return;
+      }
+      this.replyWhenSettled(call.reply, result);
+      return;
+    }
+    try {
+      const result = call.run(() => fn.apply(endpoint, args));
+      if (isThenable(result)) {
+        result.then(
+          () => call.done(undefined, false),
+          (error: unknown) => {
+            call.done(error, true);
+            this.logTellFailure(method, error);
+          },
+        );
+      } else {
+        call.done(undefined, false);
+      }
+    } catch (error) {
+      call.done(error, true);
       this.logTellFailure(method, error);
     }
   }
@@ -446,6 +562,7 @@ export class EndpointServer implements RpcServer, RpcTarget, Schedulable {
     this.state = TERMINATED;
     this.running = false;
     this.terminationRequested = true;
+    this.enqueueTimes?.takeAll();
     for (const envelope of this.mailbox.takeAll()) {
       this.discard(envelope, () => this.unreachable(envelope.describe()));
     }

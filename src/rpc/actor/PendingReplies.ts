@@ -9,8 +9,11 @@ import { PendingAsk } from './PendingAsk.js';
 export class PendingReplies {
   private head: PendingAsk | null = null;
   private readonly others = new Set<ReplySink>();
+  /** Replies tracked. */
+  size = 0;
 
   track(reply: ReplySink): void {
+    this.size++;
     if (reply instanceof PendingAsk) {
       reply.nextPending = this.head;
       reply.prevPending = null;
@@ -25,19 +28,21 @@ export class PendingReplies {
     if (reply instanceof PendingAsk) {
       // Not (or no longer) in the list: only the head has no predecessor.
       if (reply.prevPending === null && this.head !== reply) return;
+      this.size--;
       if (reply.prevPending !== null) reply.prevPending.nextPending = reply.nextPending;
       else this.head = reply.nextPending;
       if (reply.nextPending !== null) reply.nextPending.prevPending = reply.prevPending;
       reply.nextPending = null;
       reply.prevPending = null;
-    } else {
-      this.others.delete(reply);
+    } else if (this.others.delete(reply)) {
+      this.size--;
     }
   }
 
   failAll(error: () => unknown): void {
     let reply = this.head;
     this.head = null;
+    this.size = 0;
     while (reply !== null) {
       const next = reply.nextPending;
       reply.nextPending = null;

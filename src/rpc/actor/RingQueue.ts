@@ -8,7 +8,7 @@
 
 const INITIAL_CAPACITY = 16;
 /** An empty queue whose array grew beyond this many slots drops it (a burst should not pin its memory). */
-const SHRINK_ABOVE = 4096;
+const SHRINK_ABOVE = 1 << 16;
 
 export class RingQueue<T> {
   private items: (T | undefined)[] = new Array(INITIAL_CAPACITY);

@@ -9,6 +9,7 @@ import type { ResolvedRpcConfig } from '../config.js';
 import type { GatewayDescriptor } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { EndpointServer } from './EndpointServer.js';
+import type { TransportMetrics } from './metrics.js';
 import type { InvocationContext, RpcTarget } from './proxy.js';
 
 /** What a transport gets from the service that owns it. */
@@ -16,6 +17,11 @@ export interface TransportHost {
   readonly config: ResolvedRpcConfig;
   readonly logger: Logger;
   readonly context: InvocationContext;
+  /**
+   * Where the transport reports connections, bytes and rejected frames; null when the service has no `metrics`
+   * registry (then the transport measures nothing).
+   */
+  readonly metrics: TransportMetrics | null;
   /** The service's name in addresses. */
   getSystemName(): string;
   /** The live endpoint with this id, for inbound calls and handshakes. */

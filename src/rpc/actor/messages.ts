@@ -16,6 +16,23 @@ export const MESSAGE_TERMINATE = 5;
 export interface ReplySink {
   succeed(value: unknown): void;
   fail(error: unknown): void;
+  /**
+   * For an ask of a method that declares a `signalArg`: the signal the endpoint's method receives at that position,
+   * aborted by whoever owns the sink when the caller cancels (the transport does so on a cancel from the peer). The
+   * runtime reads it once, when the method is invoked; without it the method gets a signal that is never aborted.
+   */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * The W3C trace context (`traceparent`, optional `tracestate`) of the call that sent a message. The runtime sets it
+ * on outgoing asks and tells while tracing is on (undefined otherwise); the transport carries it in the call's frame
+ * when present and sets it on the inbound message, where the runtime starts the server span under it. Values from
+ * the network are checked by the runtime (malformed ones are ignored); the transport only bounds their length.
+ */
+export interface TraceCarrier {
+  readonly traceparent: string;
+  readonly tracestate?: string | undefined;
 }
 
 /** One message of a mailbox. */
@@ -36,6 +53,9 @@ export class Envelope {
     /** Who receives the result (ASK, CALL); null for fire-and-forget messages */
     public reply: ReplySink | null,
   ) {}
+
+  /** The trace context the message travels with (ASK, TELL); undefined when tracing is off. */
+  traceContext: TraceCarrier | undefined = undefined;
 
   /** How the message is named in logs and errors. */
   describe(): string {

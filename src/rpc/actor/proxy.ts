@@ -10,7 +10,8 @@ import type { GatewayDescriptor, MethodInfo, RpcGateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { DeadlineQueue } from './DeadlineQueue.js';
 import { Envelope, MESSAGE_ASK, MESSAGE_TELL } from './messages.js';
-import { PendingAsk } from './PendingAsk.js';
+import type { Observability } from './observability.js';
+import { Cancellation, PendingAsk } from './PendingAsk.js';
 
 /** Where a proxy's envelopes go. */
 export interface RpcTarget {
@@ -32,6 +33,8 @@ export interface InvocationContext {
    * (a serialize/deserialize round trip) as if they crossed the network.
    */
   readonly roundTrip: ((value: unknown) => unknown) | null;
+  /** Metrics and tracing of calls; null when the service has neither (then calls pay one null check). */
+  readonly observability: Observability | null;
 }
 
 const kTarget = Symbol('target');
@@ -104,14 +107,41 @@ function serializationFailure(info: MethodInfo, error: unknown): RpcException {
   });
 }
 
+/**
+ * The caller's signal at the method's `signalArg` (undefined when none was passed); the argument itself is cleared:
+ * the endpoint gets a signal of the runtime's own, and a signal never travels over the network.
+ */
+function takeSignal(info: MethodInfo, signalArg: number, args: unknown[]): AbortSignal | undefined {
+  const value = args[signalArg];
+  if (value === undefined || value === null) return undefined;
+  if (!(value instanceof AbortSignal)) {
+    throw new RpcException(
+      `The signal argument ${signalArg} of ${info.qualifiedName} must be an AbortSignal, but it was ${typeof value}.`,
+    );
+  }
+  args[signalArg] = undefined;
+  return value;
+}
+
 function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Function): Promise<unknown> {
   const target = proxy[kTarget];
   const context = proxy[kContext];
   let timeoutMs: number;
+  let signal: AbortSignal | undefined;
+  const signalArg = info.signalArg;
   try {
     timeoutMs = timeoutOf(info, args, context);
     if (info.local && !target.inProcess) throw refuseLocalOnly(info, target);
+    if (signalArg !== undefined) {
+      signal = takeSignal(info, signalArg, args);
+      // Already aborted: nothing is sent (as fetch does).
+      if (signal?.aborted) {
+        context.observability?.refusedAsk(info, signal.reason, true);
+        return Promise.reject(signal.reason);
+      }
+    }
   } catch (error) {
+    context.observability?.refusedAsk(info, error, false);
     return Promise.reject(error);
   }
   const pending = new PendingAsk(MESSAGE_ASK, info, args, null, proxy[kToken], proxy[kFenced], target.address);
@@ -119,6 +149,8 @@ function ask(proxy: GatewayProxy, info: MethodInfo, args: unknown[], caller: Fun
     pending.resolve = resolve;
     pending.reject = reject;
   });
+  if (context.observability !== null) pending.probe = context.observability.startAsk(info, pending);
+  if (signalArg !== undefined) pending.cancellation = new Cancellation(pending, signal);
   const roundTrip = context.roundTrip;
   if (roundTrip !== null && target.inProcess && !info.local) {
     try {
@@ -152,7 +184,10 @@ function tell(proxy: GatewayProxy, info: MethodInfo, args: unknown[]): void {
       throw serializationFailure(info, error);
     }
   }
-  target.deliver(new Envelope(MESSAGE_TELL, info, args, null, proxy[kToken], proxy[kFenced], null));
+  const envelope = new Envelope(MESSAGE_TELL, info, args, null, proxy[kToken], proxy[kFenced], null);
+  const observability = proxy[kContext].observability;
+  if (observability === null) target.deliver(envelope);
+  else observability.sendTell(info, envelope, () => target.deliver(envelope));
 }
 
 type ProxyClass = new (
