@@ -17,6 +17,7 @@ import { committedRecordsOf, generatorSinks } from '../committedRecords.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK } from '../output.js';
 import { formatDuration, ProgressView } from '../progress.js';
 import { RestClient } from '../RestClient.js';
+import { sleep } from '../sleep.js';
 
 export interface DemoOptions {
   readonly taskmanagers: number;
@@ -175,18 +176,6 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for the cluster.`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 async function freePort(): Promise<number> {

@@ -6,6 +6,7 @@ import { committedRecordsOf, type countCommittedRecords, generatorSinks } from '
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, table } from '../output.js';
 import { formatDuration, formatTaskCounts, ProgressView, recordsCommitted } from '../progress.js';
 import { ClusterUnreachableError, RestApiError, type RestClient } from '../RestClient.js';
+import { sleep } from '../sleep.js';
 
 export interface RunOptions {
   readonly detached: boolean;
@@ -167,18 +168,6 @@ export async function cancelJob(client: RestClient, jobId: string, io: CliIo): P
   await client.cancel(jobId);
   io.stdout.write(`Cancellation of job ${jobId} requested.\n`);
   return EXIT_OK;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function firstLines(text: string, count: number): string {
