@@ -107,6 +107,17 @@ describe('ResourceManager', () => {
     return session as string;
   }
 
+  /** Registers the TaskExecutor `resourceId` and sends its first slot report: two free slots. */
+  async function registerWithSlots(resourceId: string): Promise<void> {
+    const response = await gateway.registerTaskExecutor(registration(resourceId), 1_000);
+    await gateway.sendSlotReport(
+      resourceId,
+      (response as { value: { instanceId: string } }).value.instanceId,
+      slotReport(resourceId, 2),
+      1_000,
+    );
+  }
+
   beforeEach(async () => {
     requestSlot.mockReset();
     requestSlot.mockImplementation(async () => {});
@@ -240,13 +251,7 @@ describe('ResourceManager', () => {
     fakeTaskExecutor('te-1');
     fakeTaskExecutor('te-2');
     for (const te of ['te-1', 'te-2']) {
-      const response = await gateway.registerTaskExecutor(registration(te), 1_000);
-      await gateway.sendSlotReport(
-        te,
-        (response as { value: { instanceId: string } }).value.instanceId,
-        slotReport(te, 2),
-        1_000,
-      );
+      await registerWithSlots(te);
     }
     let failures = 1;
     requestSlot.mockImplementation(async () => {
@@ -309,13 +314,7 @@ describe('ResourceManager', () => {
     fakeTaskExecutor('te-1', false);
     const answers: (() => void)[] = [];
     requestSlot.mockImplementation(() => new Promise<void>((resolve) => answers.push(resolve)));
-    const response = await gateway.registerTaskExecutor(registration('te-1'), 1_000);
-    await gateway.sendSlotReport(
-      'te-1',
-      (response as { value: { instanceId: string } }).value.instanceId,
-      slotReport('te-1', 2),
-      1_000,
-    );
+    await registerWithSlots('te-1');
     await gateway.registerJobMaster(leaderId, 'jm-process', JM_ADDRESS, JOB, 1_000);
     const declare = (n: number) =>
       gateway.declareRequiredResources(
@@ -353,13 +352,7 @@ describe('ResourceManager', () => {
 
   it('disconnects a TaskExecutor whose heartbeats stop, and tells it', async () => {
     fakeTaskExecutor('te-1', false);
-    const response = await gateway.registerTaskExecutor(registration('te-1'), 1_000);
-    await gateway.sendSlotReport(
-      'te-1',
-      (response as { value: { instanceId: string } }).value.instanceId,
-      slotReport('te-1', 2),
-      1_000,
-    );
+    await registerWithSlots('te-1');
     await eventually(async () => {
       expect(await gateway.requestResourceOverview()).toMatchObject({ numberRegisteredTaskManagers: 0 });
     });
@@ -368,13 +361,7 @@ describe('ResourceManager', () => {
 
   it('keeps a TaskExecutor that answers heartbeats and reports the last heartbeat time', async () => {
     fakeTaskExecutor('te-1');
-    const response = await gateway.registerTaskExecutor(registration('te-1'), 1_000);
-    await gateway.sendSlotReport(
-      'te-1',
-      (response as { value: { instanceId: string } }).value.instanceId,
-      slotReport('te-1', 2),
-      1_000,
-    );
+    await registerWithSlots('te-1');
     const before = Date.now();
     await sleep(300);
     const [info] = await gateway.requestTaskManagerInfo();
