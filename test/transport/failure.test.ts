@@ -88,7 +88,8 @@ describe('a peer process dies', () => {
 });
 
 describe('a service is closed', () => {
-  it('fails asks pending on the closed remote service promptly', async () => {
+  /** A server and a client service with an ask from the client waiting at the server's endpoint. */
+  async function askWaitingAcrossServices() {
     const server = await remoteService();
     const client = await remoteService({ askTimeout: LONG });
     const endpoint = new ValueEndpoint(server);
@@ -96,6 +97,11 @@ describe('a service is closed', () => {
     const gw = await client.connect(endpoint.getAddress(), ValueGateway);
     const pending = rejectionOf(gw.wait(0));
     await sleep(20);
+    return { server, client, endpoint, gw, pending };
+  }
+
+  it('fails asks pending on the closed remote service promptly', async () => {
+    const { server, gw, pending } = await askWaitingAcrossServices();
     await server.closeAsync();
     expect(await pending).toBeInstanceOf(RecipientUnreachableException);
     expect(await rejectionOf(gw.echo(1))).toBeInstanceOf(RecipientUnreachableException);
@@ -105,13 +111,7 @@ describe('a service is closed', () => {
   });
 
   it('fails the asks of a closing client service and refuses new connects', async () => {
-    const server = await remoteService();
-    const client = await remoteService({ askTimeout: LONG });
-    const endpoint = new ValueEndpoint(server);
-    endpoint.start();
-    const gw = await client.connect(endpoint.getAddress(), ValueGateway);
-    const pending = rejectionOf(gw.wait(0));
-    await sleep(20);
+    const { client, endpoint, gw, pending } = await askWaitingAcrossServices();
     await client.closeAsync();
     expect(await pending).toBeInstanceOf(RecipientUnreachableException);
     expect(await rejectionOf(gw.echo(1))).toBeInstanceOf(RecipientUnreachableException);
