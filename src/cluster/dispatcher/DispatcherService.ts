@@ -4,28 +4,16 @@
  * jobs of its predecessor from the HA stores. On revoke the Dispatcher stops (its JobMasters leave their elections).
  */
 
-import {
-  type HighAvailabilityServices,
-  type LeaderContender,
-  type LeaderElection,
-  LeaderGatewayRetriever,
-} from '../../ha/index.js';
-import type { HeartbeatServices } from '../../heartbeat/index.js';
-import type { Logger, RpcService } from '../../index.js';
+import { type LeaderContender, type LeaderElection, LeaderGatewayRetriever } from '../../ha/index.js';
+import type { Logger } from '../../index.js';
 import { ResourceManagerGateway } from '../gateways.js';
-import type { ClusterHaStores } from '../ha/stores.js';
 import type { ArchivedJob } from '../jobmaster/ArchivedJob.js';
-import type { JobMasterConfiguration } from '../jobmaster/JobMaster.js';
 import type { JobId } from '../types.js';
 import { Dispatcher, type DispatcherServices } from './Dispatcher.js';
 
-export interface DispatcherServiceOptions {
-  readonly rpcService: RpcService;
-  readonly haServices: HighAvailabilityServices;
-  readonly stores: ClusterHaStores;
-  readonly heartbeat: HeartbeatServices;
-  readonly jobMasterConfiguration: JobMasterConfiguration;
-  readonly knownOperators: (name: string) => boolean;
+/** What a Dispatcher shares across grants, less what this service makes itself (leader retriever, archive). */
+export interface DispatcherServiceOptions extends Omit<DispatcherServices, 'resourceManager' | 'archive' | 'logger'> {
+  /** Default: the RPC service's logger. */
   readonly logger?: Logger;
 }
 
