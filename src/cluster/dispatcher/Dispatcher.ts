@@ -271,38 +271,35 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
   }
 
   async requestJob(jobId: JobId): Promise<JobDetails> {
-    requireKnownJobIdShape(jobId);
-    const runner = this.runners.get(jobId);
-    if (runner !== undefined) return this.detailsOf(runner);
-    const archived = this.services.archive.get(jobId);
-    if (archived !== undefined) return archived.details;
-    throw new FlinkJobNotFoundException(jobId);
+    return this.readModel(
+      jobId,
+      (runner) => this.detailsOf(runner),
+      (archived) => archived.details,
+    );
   }
 
   async requestCheckpointStats(jobId: JobId): Promise<CheckpointStats> {
-    requireKnownJobIdShape(jobId);
-    const runner = this.runners.get(jobId);
-    if (runner !== undefined) {
-      const gateway = runner.getJobMasterGateway();
-      return gateway === undefined ? emptyCheckpointStats() : gateway.requestCheckpointStats();
-    }
-    const archived = this.services.archive.get(jobId);
-    if (archived !== undefined) return archived.checkpointStats;
-    throw new FlinkJobNotFoundException(jobId);
+    return this.readModel(
+      jobId,
+      (runner) => {
+        const gateway = runner.getJobMasterGateway();
+        return gateway === undefined ? emptyCheckpointStats() : gateway.requestCheckpointStats();
+      },
+      (archived) => archived.checkpointStats,
+    );
   }
 
   async requestJobExceptions(jobId: JobId): Promise<JobExceptions> {
-    requireKnownJobIdShape(jobId);
-    const runner = this.runners.get(jobId);
-    if (runner !== undefined) {
-      const gateway = runner.getJobMasterGateway();
-      return gateway === undefined
-        ? { exceptionHistory: { entries: [], truncated: false } }
-        : gateway.requestJobExceptions();
-    }
-    const archived = this.services.archive.get(jobId);
-    if (archived !== undefined) return archived.exceptions;
-    throw new FlinkJobNotFoundException(jobId);
+    return this.readModel(
+      jobId,
+      (runner) => {
+        const gateway = runner.getJobMasterGateway();
+        return gateway === undefined
+          ? { exceptionHistory: { entries: [], truncated: false } }
+          : gateway.requestJobExceptions();
+      },
+      (archived) => archived.exceptions,
+    );
   }
 
   async requestClusterOverview(): Promise<ClusterOverview> {
@@ -344,6 +341,20 @@ export class Dispatcher extends FencedRpcEndpoint<DispatcherId> implements Dispa
       throw new UnknownComponentException(`No TaskExecutor registered under ${String(resourceId)}.`);
     }
     return found;
+  }
+
+  /** A read model of a job: from its runner while it runs here, else from the archive, else the job is not found. */
+  private async readModel<T>(
+    jobId: JobId,
+    fromRunner: (runner: JobManagerRunner) => T | Promise<T>,
+    fromArchive: (archived: ArchivedJob) => T,
+  ): Promise<T> {
+    requireKnownJobIdShape(jobId);
+    const runner = this.runners.get(jobId);
+    if (runner !== undefined) return fromRunner(runner);
+    const archived = this.services.archive.get(jobId);
+    if (archived !== undefined) return fromArchive(archived);
+    throw new FlinkJobNotFoundException(jobId);
   }
 
   private jobMaster(jobId: JobId): JobMasterGateway {
