@@ -261,6 +261,32 @@ export class ClientConnection extends Connection implements AskOwner {
     return isWireTraceContext(trace) ? trace : undefined;
   }
 
+  /**
+   * The frame of an ask or a tell, its header left for `writeAsk`/`writeTell`.
+   * @throws RpcException when an argument cannot be serialized or the frame is larger than the peer accepts
+   */
+  private encodeCall(
+    kind: typeof FrameKind.ASK | typeof FrameKind.TELL,
+    envelope: Envelope,
+    method: MethodInfo,
+    trace: WireTraceContext | undefined,
+  ): Buffer {
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(
+        this.ctx.codec,
+        kind,
+        envelope.fenced ? [envelope.token, envelope.args] : envelope.args,
+        traceContextSize(trace),
+      );
+    } catch (error) {
+      throw serializationFailure(method, error, envelope.fenced);
+    }
+    const size = frameSize(frame);
+    if (size > this.sendLimit) throw requestTooLarge(method.qualifiedName, size, this.sendLimit);
+    return frame;
+  }
+
   /** Forgets a request whose answer is no longer awaited. */
   forgetRequest(requestId: number): void {
     this.requests.take(requestId);
@@ -294,19 +320,9 @@ export class ClientConnection extends Connection implements AskOwner {
     const trace = ask.traceContext === undefined ? undefined : this.wireTrace(ask);
     let frame: Buffer;
     try {
-      frame = encodeFrame(
-        this.ctx.codec,
-        FrameKind.ASK,
-        ask.fenced ? [ask.token, ask.args] : ask.args,
-        traceContextSize(trace),
-      );
+      frame = this.encodeCall(FrameKind.ASK, ask, method, trace);
     } catch (error) {
-      ask.fail(serializationFailure(method, error, ask.fenced));
-      return;
-    }
-    const size = frameSize(frame);
-    if (size > this.sendLimit) {
-      ask.fail(requestTooLarge(method.qualifiedName, size, this.sendLimit));
+      ask.fail(error);
       return;
     }
     writeAsk(frame, this.requests.add(ask), route, ask.fenced, trace);
@@ -323,19 +339,7 @@ export class ClientConnection extends Connection implements AskOwner {
   tell(envelope: Envelope, route: number): void {
     const method = envelope.method!;
     const trace = envelope.traceContext === undefined ? undefined : this.wireTrace(envelope);
-    let frame: Buffer;
-    try {
-      frame = encodeFrame(
-        this.ctx.codec,
-        FrameKind.TELL,
-        envelope.fenced ? [envelope.token, envelope.args] : envelope.args,
-        traceContextSize(trace),
-      );
-    } catch (error) {
-      throw serializationFailure(method, error, envelope.fenced);
-    }
-    const size = frameSize(frame);
-    if (size > this.sendLimit) throw requestTooLarge(method.qualifiedName, size, this.sendLimit);
+    const frame = this.encodeCall(FrameKind.TELL, envelope, method, trace);
     if (this.closed) {
       this.log.debug(
         { remote: this.remote, method: method.qualifiedName },
