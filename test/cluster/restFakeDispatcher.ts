@@ -105,6 +105,18 @@ function subtaskStateFor(state: JobStatus): ExecutionState {
   }
 }
 
+/** What a job's details and its overview both start with: its id, name, state and times. */
+function jobSummary(job: FakeJob, now: number) {
+  return {
+    jid: job.graph.jobId,
+    name: job.graph.name,
+    state: job.state,
+    'start-time': job.startTime,
+    'end-time': job.endTime,
+    duration: (job.endTime > 0 ? job.endTime : now) - job.startTime,
+  };
+}
+
 function counts(state: ExecutionState, n: number): TaskCounts {
   const result: TaskCounts = {
     CREATED: 0,
@@ -192,12 +204,7 @@ class FakeDispatcher extends FencedRpcEndpoint<string> implements DispatcherGate
     }));
     const total = vertices.reduce((sum, v) => sum + v.parallelism, 0);
     return {
-      jid: job.graph.jobId,
-      name: job.graph.name,
-      state: job.state,
-      'start-time': job.startTime,
-      'end-time': job.endTime,
-      duration: (job.endTime > 0 ? job.endTime : now) - job.startTime,
+      ...jobSummary(job, now),
       now,
       timestamps: { RUNNING: job.startTime },
       vertices,
@@ -299,15 +306,10 @@ class FakeDispatcher extends FencedRpcEndpoint<string> implements DispatcherGate
 
   private overview(job: FakeJob): JobOverview {
     const total = job.graph.vertices.reduce((sum, v) => sum + v.parallelism, 0);
-    const end = job.endTime > 0 ? job.endTime : Date.now();
+    const now = Date.now();
     return {
-      jid: job.graph.jobId,
-      name: job.graph.name,
-      state: job.state,
-      'start-time': job.startTime,
-      'end-time': job.endTime,
-      duration: end - job.startTime,
-      'last-modification': end,
+      ...jobSummary(job, now),
+      'last-modification': job.endTime > 0 ? job.endTime : now,
       tasks: { ...counts(job.subtaskState, total), total },
     };
   }
