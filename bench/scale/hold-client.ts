@@ -10,7 +10,7 @@
 
 import { RpcSystem } from '../../src/index.js';
 import type { ServerInfo } from '../remote/types.js';
-import { HoldGateway, usedHeapAfterGc, waitFor } from './hold.js';
+import { HoldGateway, sendHolds, usedHeapAfterGc, waitFor } from './hold.js';
 
 export interface RemotePendingResult {
   pendingAsks: number;
@@ -41,22 +41,11 @@ async function main(): Promise<void> {
     const gateway = await service.connect(address, HoldGateway);
     const serverBefore = await gateway.heap();
     const clientBefore = usedHeapAfterGc();
-    let done = 0;
-    let failed: unknown;
-    const onDone = (): void => {
-      done++;
-    };
-    const onFail = (error: unknown): void => {
-      failed ??= error;
-    };
     const started = performance.now();
-    for (let i = 0; i < count; i += BATCH) {
-      for (let j = i; j < Math.min(count, i + BATCH); j++) gateway.hold(j).then(onDone, onFail);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    const replies = await sendHolds(gateway, count, BATCH);
     await waitFor(
       async () => {
-        if (failed !== undefined) return true;
+        if (replies.failed !== undefined) return true;
         lastHeld = await gateway.held();
         return lastHeld === count;
       },
@@ -64,14 +53,18 @@ async function main(): Promise<void> {
       `the server held ${lastHeld} of ${count} asks`,
       250,
     );
-    if (failed !== undefined) throw failed;
+    if (replies.failed !== undefined) throw replies.failed;
     const issueMs = performance.now() - started;
     const clientAfter = usedHeapAfterGc();
     const serverAfter = await gateway.heap();
     const releasing = performance.now();
     await gateway.release();
-    await waitFor(() => failed !== undefined || done === count, STALL_MS, `only ${done} of ${count} replies arrived`);
-    if (failed !== undefined) throw failed;
+    await waitFor(
+      () => replies.failed !== undefined || replies.done === count,
+      STALL_MS,
+      `only ${replies.done} of ${count} replies arrived`,
+    );
+    if (replies.failed !== undefined) throw replies.failed;
     const result: RemotePendingResult = {
       pendingAsks: count,
       issueMs: Math.round(issueMs),

@@ -55,6 +55,31 @@ export class HoldEndpoint extends RpcEndpoint implements HoldGateway {
   }
 }
 
+/** The answers so far to the asks of {@link sendHolds}, and the first failure among them. */
+export interface HoldReplies {
+  done: number;
+  failed: unknown;
+}
+
+/**
+ * Sends `count` `hold` asks, `batch` at a time with a turn of the event loop between batches (so sockets and timers
+ * keep running while millions go out); the returned tally counts their answers as they arrive.
+ */
+export async function sendHolds(gateway: HoldGateway, count: number, batch: number): Promise<HoldReplies> {
+  const replies: HoldReplies = { done: 0, failed: undefined };
+  const onDone = (): void => {
+    replies.done++;
+  };
+  const onFail = (error: unknown): void => {
+    replies.failed ??= error;
+  };
+  for (let i = 0; i < count; i += batch) {
+    for (let j = i; j < Math.min(count, i + batch); j++) gateway.hold(j).then(onDone, onFail);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return replies;
+}
+
 /** Heap in use after full collections (needs `--expose-gc`; throws without it, so no number is a guess). */
 export function usedHeapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;

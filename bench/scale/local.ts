@@ -15,7 +15,7 @@
 import { RpcSystem } from '../../src/index.js';
 import { EchoEndpoint, EchoGateway } from '../local.js';
 import { median, roundRatios, roundSpread, type Spread, spread } from '../rounds.js';
-import { HoldEndpoint, HoldGateway, usedHeapAfterGc, waitFor } from './hold.js';
+import { HoldEndpoint, HoldGateway, sendHolds, usedHeapAfterGc, waitFor } from './hold.js';
 
 export interface LocalScaleResult {
   endpoints: number;
@@ -39,7 +39,6 @@ export interface LocalScaleResult {
 }
 
 const BATCH = 10_000;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 async function manyEndpoints(count: number, windowMs: number, rounds: number) {
   const service = await RpcSystem.load().localServiceBuilder({}).createAndStart();
@@ -131,27 +130,24 @@ async function manyPending(count: number) {
     const gateway = endpoint.getSelfGateway(HoldGateway);
     await gateway.held();
     const before = usedHeapAfterGc();
-    let done = 0;
-    let failed: unknown;
-    const onDone = (): void => {
-      done++;
-    };
-    const onFail = (error: unknown): void => {
-      failed ??= error;
-    };
     const started = performance.now();
-    for (let i = 0; i < count; i += BATCH) {
-      for (let j = i; j < Math.min(count, i + BATCH); j++) gateway.hold(j).then(onDone, onFail);
-      await yieldToLoop();
-    }
-    await waitFor(async () => failed !== undefined || (await gateway.held()) === count, 300_000, 'asks not all held');
-    if (failed !== undefined) throw failed;
+    const replies = await sendHolds(gateway, count, BATCH);
+    await waitFor(
+      async () => replies.failed !== undefined || (await gateway.held()) === count,
+      300_000,
+      'asks not all held',
+    );
+    if (replies.failed !== undefined) throw replies.failed;
     const pendingIssueMs = performance.now() - started;
     const bytesPerPendingAsk = (usedHeapAfterGc() - before) / count;
     const releasing = performance.now();
     await gateway.release();
-    await waitFor(() => failed !== undefined || done === count, 300_000, `only ${done} of ${count} asks completed`);
-    if (failed !== undefined) throw failed;
+    await waitFor(
+      () => replies.failed !== undefined || replies.done === count,
+      300_000,
+      `only ${replies.done} of ${count} asks completed`,
+    );
+    if (replies.failed !== undefined) throw replies.failed;
     const releaseMs = performance.now() - releasing;
     return {
       pendingAsks: count,
