@@ -42,6 +42,26 @@ async function waitUntil<T>(probe: () => Promise<T | undefined | false>, what: s
   }
 }
 
+/**
+ * A generator job of two subtasks writing `records` records to `output`, slow enough (about a second) to checkpoint
+ * several times before the test takes its leader away, and restarted from its latest checkpoint afterwards.
+ */
+function checkpointedGeneratorJob(name: string, records: number, output: string): JobGraph {
+  return {
+    name,
+    vertices: [
+      {
+        id: 'source',
+        parallelism: 2,
+        operator: 'generator',
+        config: { records, output, recordsPerStep: 10, stepDelayMs: 20 },
+      },
+    ],
+    checkpointing: { interval: 100 },
+    restartStrategy: { type: 'fixed-delay', attempts: 5, delay: 50 },
+  };
+}
+
 describe('Dispatcher failover', () => {
   it('a standby JobManager recovers a running job from the HA stores when the leading one dies', async () => {
     const registry = new EmbeddedLeaderRegistry();
@@ -96,17 +116,7 @@ describe('Dispatcher failover', () => {
     const records = 1_000;
     const job: JobGraph = {
       jobId: 'failover-job',
-      name: 'survives its JobManager',
-      vertices: [
-        {
-          id: 'source',
-          parallelism: 2,
-          operator: 'generator',
-          config: { records, output, recordsPerStep: 10, stepDelayMs: 20 },
-        },
-      ],
-      checkpointing: { interval: 100 },
-      restartStrategy: { type: 'fixed-delay', attempts: 5, delay: 50 },
+      ...checkpointedGeneratorJob('survives its JobManager', records, output),
     };
     const oldDispatcher = await leading.handle.getDispatcherGateway(5_000);
     const oldToken = oldDispatcher.getFencingToken();
@@ -149,19 +159,7 @@ describe('Dispatcher failover', () => {
     const output = await mkdtemp(join(tmpdir(), 'flink-rpc-dispatcher-regain-'));
     cleanups.push(() => rm(output, { recursive: true, force: true }));
     const records = 1_000;
-    const jobId = await cluster.submitJob({
-      name: 'survives a leadership change',
-      vertices: [
-        {
-          id: 'source',
-          parallelism: 2,
-          operator: 'generator',
-          config: { records, output, recordsPerStep: 10, stepDelayMs: 20 },
-        },
-      ],
-      checkpointing: { interval: 100 },
-      restartStrategy: { type: 'fixed-delay', attempts: 5, delay: 50 },
-    });
+    const jobId = await cluster.submitJob(checkpointedGeneratorJob('survives a leadership change', records, output));
     const first = await cluster.getDispatcherGateway();
     await waitUntil(async () => (await first.requestCheckpointStats(jobId)).counts.completed >= 2, 'checkpoints');
     const waiting = first.requestJobResult(jobId, 30_000);
