@@ -6,18 +6,16 @@
  * replays a run.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DuplicateJobSubmissionException } from '../../src/cluster/errors.js';
 import type { ClusterProcess } from '../../src/cluster/process/childProcesses.js';
 import { liveClusterProcesses } from '../../src/cluster/process/childProcesses.js';
 import { LocalProcessCluster } from '../../src/cluster/process/LocalProcessCluster.js';
 import { verifyExactlyOnce } from '../../src/cluster/task/verifyExactlyOnce.js';
 import type { JobStatus } from '../../src/cluster/types.js';
-import { startZooKeeper, type ZooKeeperTestServer } from '../support/zookeeper.js';
 import { generatorJob, statusOf, waitFor } from './support/jobs.js';
+import { useZooKeeperWorkDir } from './support/zooKeeperWorkDir.js';
 
 const CHAOS_MS = Number(process.env.CHAOS_SECONDS ?? 40) * 1_000;
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -45,19 +43,11 @@ interface LeadershipInterval {
   to: number;
 }
 
-let zooKeeper: ZooKeeperTestServer;
-let workDir: string;
+const fixture = useZooKeeperWorkDir('flink-rpc-chaos-');
 let cluster: LocalProcessCluster | undefined;
-
-beforeAll(async () => {
-  zooKeeper = await startZooKeeper();
-  workDir = mkdtempSync(join(tmpdir(), 'flink-rpc-chaos-'));
-});
 
 afterAll(async () => {
   await cluster?.close();
-  await zooKeeper?.stop();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 describe('chaos', () => {
@@ -92,7 +82,7 @@ describe('chaos', () => {
       };
 
       cluster = await LocalProcessCluster.start({
-        ha: { type: 'zookeeper', quorum: zooKeeper.connectString, storageDir: join(workDir, 'ha') },
+        ha: { type: 'zookeeper', quorum: fixture.zooKeeper.connectString, storageDir: join(fixture.workDir, 'ha') },
         jobManagers: 2,
         taskManagers: 3,
         slotsPerTaskManager: 2,
@@ -121,7 +111,7 @@ describe('chaos', () => {
       const submitOne = async (): Promise<string> => {
         jobCount += 1;
         const jobId = `chaos-${jobCount}`;
-        const output = join(workDir, jobId);
+        const output = join(fixture.workDir, jobId);
         jobs.set(jobId, { output, restarts: 0, checkpoints: 0 });
         note(`submit ${jobId}`);
         const graph = { ...generatorJob({ output, records: RECORDS_PER_JOB, parallelism: 2 }), jobId };
@@ -201,7 +191,7 @@ describe('chaos', () => {
             30_000,
           );
         } else {
-          await zooKeeper.restart(1_000);
+          await fixture.zooKeeper.restart(1_000);
           counts.zooKeeperRestarts += 1;
           note('ZooKeeper restarted');
         }

@@ -5,40 +5,27 @@
  * once. Calls carrying the dead leader's fencing token are refused.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DispatcherGateway } from '../../src/cluster/gateways.js';
 import { LocalProcessCluster } from '../../src/cluster/process/LocalProcessCluster.js';
 import { verifyExactlyOnce } from '../../src/cluster/task/verifyExactlyOnce.js';
 import { FencingTokenException } from '../../src/index.js';
-import { startZooKeeper, type ZooKeeperTestServer } from '../support/zookeeper.js';
 import { allRunning, generatorJob, waitFor } from './support/jobs.js';
+import { useZooKeeperWorkDir } from './support/zooKeeperWorkDir.js';
 
-let zooKeeper: ZooKeeperTestServer;
-let workDir: string;
+const fixture = useZooKeeperWorkDir('flink-rpc-zk-cluster-');
 let cluster: LocalProcessCluster | undefined;
-
-beforeAll(async () => {
-  zooKeeper = await startZooKeeper();
-  workDir = mkdtempSync(join(tmpdir(), 'flink-rpc-zk-cluster-'));
-});
 
 afterEach(async () => {
   await cluster?.close();
   cluster = undefined;
 });
 
-afterAll(async () => {
-  await zooKeeper?.stop();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
-
 describe('JobManager failover with ZooKeeper', () => {
   it('the standby recovers the job and its latest checkpoint after the leader is SIGKILLed; the old token is refused', async () => {
     cluster = await LocalProcessCluster.start({
-      ha: { type: 'zookeeper', quorum: zooKeeper.connectString, storageDir: join(workDir, 'ha') },
+      ha: { type: 'zookeeper', quorum: fixture.zooKeeper.connectString, storageDir: join(fixture.workDir, 'ha') },
       jobManagers: 2,
       taskManagers: 2,
       slotsPerTaskManager: 2,
@@ -56,7 +43,7 @@ describe('JobManager failover with ZooKeeper', () => {
     expect(leader).toBeDefined();
     const standby = cluster.jobManagers.find((jobManager) => jobManager !== leader)!;
 
-    const output = join(workDir, 'jm-loss');
+    const output = join(fixture.workDir, 'jm-loss');
     const records = 3_000;
     const jobId = await oldDispatcher.submitJob(generatorJob({ output, records, parallelism: 4 }), 10_000);
     await waitFor('all tasks running', async () => allRunning(await oldDispatcher.requestJob(jobId)));
@@ -91,7 +78,7 @@ describe('JobManager failover with ZooKeeper', () => {
 
   it('a leader stopped with SIGTERM hands leadership over at once and exits 0', async () => {
     cluster = await LocalProcessCluster.start({
-      ha: { type: 'zookeeper', quorum: zooKeeper.connectString, storageDir: join(workDir, 'ha-term') },
+      ha: { type: 'zookeeper', quorum: fixture.zooKeeper.connectString, storageDir: join(fixture.workDir, 'ha-term') },
       jobManagers: 2,
       taskManagers: 0,
       // A long session: only a clean handover (the leader deleting its latch) can be this quick.
