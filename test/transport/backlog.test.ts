@@ -7,19 +7,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RpcException } from '../../src/index.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
-import { assertNoLeaks, cleanup, rejectionOf, remoteService, sleep, spawnPeer } from './support.js';
+import { assertNoLeaks, cleanup, rejectionOf, remoteService, sleep, spawnPeer, until } from './support.js';
 
 afterEach(cleanup);
 afterAll(assertNoLeaks);
-
-/** Resolves once `condition` holds; fails after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Short liveness settings: a connection that stopped serving pings is declared dead within a second. */
 const LIVENESS = { pingInterval: 100, idleTimeout: 1000 };

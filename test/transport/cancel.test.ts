@@ -6,9 +6,7 @@
 
 import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { RpcService } from '../../src/index.js';
 import { FEATURES, FrameKind, PREAMBLE_SIZE } from '../../src/transport/frames.js';
-import type { TransportStats } from '../../src/transport/TcpTransport.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
 import {
   assertNoLeaks,
@@ -21,22 +19,12 @@ import {
   rejectionOf,
   remoteService,
   sleep,
+  transportStats,
+  until,
 } from './support.js';
 
 afterEach(cleanup);
 afterAll(assertNoLeaks);
-
-function stats(service: RpcService): TransportStats {
-  return (service as unknown as { transport: { stats(): TransportStats } }).transport.stats();
-}
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 async function setup() {
   const server = await remoteService();
@@ -60,13 +48,13 @@ describe('remote cancellation', () => {
     }
     await until(() => endpoint.waitingCount === count, 60_000, 'every call to reach the endpoint');
     expect(endpoint.signalListeners).toBe(count);
-    expect(stats(client).pendingRequests).toBe(count);
-    expect(stats(server).cancellableAsks).toBe(count);
+    expect(transportStats(client).pendingRequests).toBe(count);
+    expect(transportStats(server).cancellableAsks).toBe(count);
 
     const reason = new Error('the user went away');
     for (const controller of controllers) controller.abort(reason);
     // The callers learn it at once, without waiting for the peer.
-    expect(stats(client).pendingRequests).toBe(0);
+    expect(transportStats(client).pendingRequests).toBe(0);
     const errors = await Promise.all(calls);
     expect(errors.every((error) => error === reason)).toBe(true);
 
@@ -75,11 +63,11 @@ describe('remote cancellation', () => {
     expect((endpoint.lastAbortReason as Error).name).toBe('AbortError');
     expect(endpoint.signalListeners).toBe(0);
     expect(endpoint.waitingCount).toBe(0);
-    await until(() => stats(server).inboundAsks === 0, 10_000, 'the server to forget the asks');
-    expect(stats(server).cancellableAsks).toBe(0);
+    await until(() => transportStats(server).inboundAsks === 0, 10_000, 'the server to forget the asks');
+    expect(transportStats(server).cancellableAsks).toBe(0);
     for (const controller of controllers) expect(getEventListeners(controller.signal, 'abort').length).toBe(0);
     await expect(gateway.echo('still here')).resolves.toBe('still here');
-    expect(stats(client).pendingRequests).toBe(0);
+    expect(transportStats(client).pendingRequests).toBe(0);
   }, 120_000);
 
   it('a call that completes normally leaves no listener on its signal', async () => {
@@ -90,8 +78,8 @@ describe('remote cancellation', () => {
     endpoint.release();
     await expect(call).resolves.toBe('done');
     expect(getEventListeners(controller.signal, 'abort').length).toBe(0);
-    expect(stats(client).pendingRequests).toBe(0);
-    expect(stats(server).cancellableAsks).toBe(0);
+    expect(transportStats(client).pendingRequests).toBe(0);
+    expect(transportStats(server).cancellableAsks).toBe(0);
     controller.abort();
     expect(endpoint.aborts).toBe(0);
   });
@@ -106,7 +94,7 @@ describe('remote cancellation', () => {
     controller.abort();
     expect(((await call) as Error).name).toBe('AbortError');
     await sleep(50);
-    expect(stats(client).pendingRequests).toBe(0);
+    expect(transportStats(client).pendingRequests).toBe(0);
     await expect(gateway.echo('next')).resolves.toBe('next');
   });
 
@@ -150,7 +138,7 @@ describe('CANCEL on the wire', () => {
     await until(() => received.includes(FrameKind.ASK), 5000, 'the ask');
     controller.abort();
     expect((await call).name).toBe('AbortError');
-    expect(stats(client).pendingRequests).toBe(0);
+    expect(transportStats(client).pendingRequests).toBe(0);
     await sleep(100);
     expect(received.includes(FrameKind.CANCEL)).toBe(false);
     expect(received.includes(FrameKind.ASK)).toBe(true);

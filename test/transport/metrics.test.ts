@@ -12,7 +12,7 @@ import {
   RawPeer,
   rejectionOf,
   remoteService,
-  sleep,
+  until,
 } from './support.js';
 
 afterEach(cleanup);
@@ -30,14 +30,6 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
       Object.keys(v.labels).length === wanted.length,
   );
   return found?.value ?? 0;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 describe('transport metrics', () => {

@@ -3,17 +3,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RpcException, RpcSystem } from '../../src/index.js';
 import { ValueEndpoint, ValueGateway } from './gateways.js';
-import { assertNoLeaks, cleanup, rejectionOf, remoteService } from './support.js';
+import { assertNoLeaks, cleanup, rejectionOf, remoteService, transportStats } from './support.js';
 
 afterEach(cleanup);
 afterAll(assertNoLeaks);
 
 const LIMIT = 64 * 1024;
-
-type Stats = { outbound: number; inbound: number };
-function stats(service: unknown): Stats {
-  return (service as { transport: { stats(): Stats } }).transport.stats();
-}
 
 describe('frame sizes', () => {
   it('fails an oversized request at the caller without sending it; the connection lives on', async () => {
@@ -30,7 +25,7 @@ describe('frame sizes', () => {
     expect(() => gw.record('x'.repeat(LIMIT))).toThrow(/exceeds the maximum framesize/);
     await expect(gw.recorded()).resolves.toEqual([]);
     await expect(gw.echo(Buffer.alloc(LIMIT - 100))).resolves.toHaveLength(LIMIT - 100);
-    expect(stats(server).inbound).toBe(1);
+    expect(transportStats(server).inbound).toBe(1);
   });
 
   it('fails an oversized response with RpcException "exceeds the maximum"; the connection lives on', async () => {
@@ -47,8 +42,8 @@ describe('frame sizes', () => {
     );
     await expect(pendingOk).resolves.toBe('queued before');
     await expect(gw.bytes(1000)).resolves.toHaveLength(1000);
-    expect(stats(client).outbound).toBe(1);
-    expect(stats(server).inbound).toBe(1);
+    expect(transportStats(client).outbound).toBe(1);
+    expect(transportStats(server).inbound).toBe(1);
   });
 
   it('honours the smaller limit of the two sides in both directions', async () => {
@@ -84,7 +79,7 @@ describe('frame sizes', () => {
     const small = gw.echo('small');
     await expect(big).rejects.toThrow(/exceeds the maximum framesize 65536/);
     await expect(small).resolves.toBe('small');
-    expect(stats(server).inbound).toBe(1);
+    expect(transportStats(server).inbound).toBe(1);
   });
 
   it('echoes 8 MiB with the default limit, and local calls have no limit', async () => {

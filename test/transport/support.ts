@@ -14,6 +14,7 @@ import {
   PREAMBLE_SIZE,
   PROTOCOL_VERSION,
 } from '../../src/transport/frames.js';
+import type { TransportStats } from '../../src/transport/TcpTransport.js';
 
 const services = new Set<RpcService>();
 /** Every port a service of this module bound: checked free again by {@link assertNoLeaks}. */
@@ -379,6 +380,24 @@ export class RawPeer {
 /** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves once `condition` holds, checking every 10 ms; fails after `timeoutMs`, naming `what`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** The connection and request counts of a remote service's transport (not public API, hence the cast). */
+export function transportStats(service: RpcService): TransportStats {
+  return (service as unknown as { transport: { stats(): TransportStats } }).transport.stats();
 }
 
 /** The rejection of `promise` (fails if it resolves). */
