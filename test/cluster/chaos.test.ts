@@ -15,7 +15,7 @@ import { LocalProcessCluster } from '../../src/cluster/process/LocalProcessClust
 import { verifyExactlyOnce } from '../../src/cluster/task/verifyExactlyOnce.js';
 import type { JobStatus } from '../../src/cluster/types.js';
 import { generatorJob, statusOf, waitFor } from './support/jobs.js';
-import { useZooKeeperWorkDir } from './support/zooKeeperWorkDir.js';
+import { QUICK_FAILOVER_CONFIGURATION, useZooKeeperWorkDir } from './support/zooKeeperWorkDir.js';
 
 const CHAOS_MS = Number(process.env.CHAOS_SECONDS ?? 40) * 1_000;
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
@@ -88,15 +88,7 @@ describe('chaos', () => {
         slotsPerTaskManager: 2,
         env: { FLINK_RPC_REPORT_LEADERSHIP: '1' },
         onLine,
-        configuration: {
-          'high-availability.zookeeper.client.session-timeout': '2 s',
-          'heartbeat.interval': '200 ms',
-          'heartbeat.timeout': '1 s',
-          'cluster.registration.max-timeout': '1 s',
-          'cluster.registration.error-delay': '200 ms',
-          'cluster.registration.refused-registration-delay': '200 ms',
-          'pekko.ask.timeout': '5 s',
-        },
+        configuration: { ...QUICK_FAILOVER_CONFIGURATION, 'pekko.ask.timeout': '5 s' },
       });
       const running = cluster;
       const dispatcher = () => running.dispatcher(5_000);

@@ -12,7 +12,7 @@ import { LocalProcessCluster } from '../../src/cluster/process/LocalProcessClust
 import { verifyExactlyOnce } from '../../src/cluster/task/verifyExactlyOnce.js';
 import { FencingTokenException } from '../../src/index.js';
 import { allRunning, generatorJob, waitFor } from './support/jobs.js';
-import { useZooKeeperWorkDir } from './support/zooKeeperWorkDir.js';
+import { QUICK_FAILOVER_CONFIGURATION, useZooKeeperWorkDir } from './support/zooKeeperWorkDir.js';
 
 const fixture = useZooKeeperWorkDir('flink-rpc-zk-cluster-');
 let cluster: LocalProcessCluster | undefined;
@@ -29,14 +29,7 @@ describe('JobManager failover with ZooKeeper', () => {
       jobManagers: 2,
       taskManagers: 2,
       slotsPerTaskManager: 2,
-      configuration: {
-        'high-availability.zookeeper.client.session-timeout': '2 s',
-        'heartbeat.interval': '200 ms',
-        'heartbeat.timeout': '1 s',
-        'cluster.registration.max-timeout': '1 s',
-        'cluster.registration.error-delay': '200 ms',
-        'cluster.registration.refused-registration-delay': '200 ms',
-      },
+      configuration: QUICK_FAILOVER_CONFIGURATION,
     });
     const oldDispatcher = await cluster.dispatcher();
     const leader = cluster.jobManagerServing(oldDispatcher.getAddress());

@@ -6,6 +6,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startZooKeeper, type ZooKeeperTestServer } from '../../support/zookeeper.js';
 
+/**
+ * Settings under which a cluster of processes with ZooKeeper HA notices a lost JobManager or TaskManager within
+ * seconds (a short ZooKeeper session, quick heartbeats) and registers again quickly, so failover tests stay short.
+ */
+export const QUICK_FAILOVER_CONFIGURATION: Readonly<Record<string, string>> = {
+  'high-availability.zookeeper.client.session-timeout': '2 s',
+  'heartbeat.interval': '200 ms',
+  'heartbeat.timeout': '1 s',
+  'cluster.registration.max-timeout': '1 s',
+  'cluster.registration.error-delay': '200 ms',
+  'cluster.registration.refused-registration-delay': '200 ms',
+};
+
 export interface ZooKeeperWorkDir {
   /** Started before the file's first test. */
   readonly zooKeeper: ZooKeeperTestServer;
