@@ -200,6 +200,9 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       tasksToTrigger: () => this.tasksToTrigger(),
       finishedTaskKeys: () =>
         new Set(this.graph.executions.filter((e) => e.state === 'FINISHED').map((execution) => execution.key)),
+      ...(args.configuration.checkpointStorageDir === undefined
+        ? {}
+        : { checkpointStorageDir: args.configuration.checkpointStorageDir }),
     });
   }
 
