@@ -227,13 +227,16 @@ export class CheckpointCoordinator {
         this.abortPending(pending, 'Checkpoint expired before completing.');
       }
     }, this.options.timeout);
-    for (const task of tasks) {
-      task.gateway.triggerCheckpoint(task.attemptId, checkpointId, timestamp).catch((error: unknown) => {
+    // Every task gets its own trigger, as in Flink; those of one TaskExecutor travel in one message.
+    for (const group of byTaskExecutor(tasks)) {
+      const gateway = (group[0] as CheckpointTask).gateway;
+      const ids = group.map((task) => task.attemptId);
+      gateway.triggerCheckpoints(ids, checkpointId, timestamp).catch((error: unknown) => {
         this.options.mainThread.execute(() => {
           if (this.pending === pending && !pending.completing) {
             this.abortPending(
               pending,
-              `Checkpoint ${checkpointId} could not be triggered on task ${task.key}: ${describe(error)}`,
+              `Checkpoint ${checkpointId} could not be triggered on task ${describeTasks(group)}: ${describe(error)}`,
             );
           }
         });
@@ -379,12 +382,15 @@ export class CheckpointCoordinator {
       { checkpointId: completed.checkpointId, durationMs: entry.end_to_end_duration },
       'Checkpoint completed.',
     );
-    for (const task of pending.tasks.values()) {
-      task.gateway
-        .confirmCheckpoint(task.attemptId, completed.checkpointId, completed.triggerTimestamp)
-        .catch((error: unknown) => {
-          this.options.logger.debug({ err: error, task: task.key }, 'Could not confirm a checkpoint to a task.');
-        });
+    for (const group of byTaskExecutor(pending.tasks.values())) {
+      const gateway = (group[0] as CheckpointTask).gateway;
+      const ids = group.map((task) => task.attemptId);
+      gateway.confirmCheckpoints(ids, completed.checkpointId, completed.triggerTimestamp).catch((error: unknown) => {
+        this.options.logger.debug(
+          { err: error, tasks: describeTasks(group) },
+          'Could not confirm a checkpoint to some tasks.',
+        );
+      });
     }
     for (const waiter of pending.waiters) waiter.resolve(completed.checkpointId);
     this.runQueuedTrigger();
@@ -493,6 +499,21 @@ function describe(error: unknown): string {
 }
 
 /** A state handle from the network: a size, and a path or inline data. */
+/** The tasks grouped by the TaskExecutor they run on (one gateway per registered TaskExecutor). */
+function byTaskExecutor(tasks: Iterable<CheckpointTask>): CheckpointTask[][] {
+  const groups = new Map<TaskExecutorGateway, CheckpointTask[]>();
+  for (const task of tasks) {
+    const group = groups.get(task.gateway);
+    if (group === undefined) groups.set(task.gateway, [task]);
+    else group.push(task);
+  }
+  return [...groups.values()];
+}
+
+function describeTasks(tasks: readonly CheckpointTask[]): string {
+  return tasks.length === 1 ? (tasks[0] as CheckpointTask).key : `${tasks.map((task) => task.key).join(', ')}`;
+}
+
 function isTaskStateHandle(value: unknown): value is TaskStateHandle {
   if (typeof value !== 'object' || value === null) return false;
   const { size, path, records } = value as { size?: unknown; path?: unknown; records?: unknown };

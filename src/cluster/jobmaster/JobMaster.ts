@@ -28,6 +28,7 @@ import {
 import type { RestartBackoffTimeStrategy } from '../restart/restartStrategies.js';
 import type {
   AllocationId,
+  CheckpointAcknowledgement,
   CheckpointStats,
   CompletedCheckpoint,
   ExecutionAttemptId,
@@ -824,6 +825,18 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   ): void {
     if (jobId !== this.jobId || typeof checkpointId !== 'number') return;
     this.checkpoints.receiveAcknowledge(executionAttemptId, checkpointId, state);
+  }
+
+  acknowledgeCheckpoints(
+    jobId: JobId,
+    checkpointId: number,
+    acknowledgements: readonly CheckpointAcknowledgement[],
+  ): void {
+    if (jobId !== this.jobId || typeof checkpointId !== 'number' || !Array.isArray(acknowledgements)) return;
+    for (const ack of acknowledgements) {
+      if (typeof ack !== 'object' || ack === null || typeof ack.executionAttemptId !== 'string') continue;
+      this.checkpoints.receiveAcknowledge(ack.executionAttemptId, checkpointId, ack.state);
+    }
   }
 
   declineCheckpoint(

@@ -38,6 +38,7 @@ import type {
   TaskExecutorToJobManagerHeartbeatPayload,
 } from '../types.js';
 import { TERMINAL_EXECUTION_STATES } from '../types.js';
+import { CheckpointAcknowledgementBatcher } from './CheckpointAcknowledgementBatcher.js';
 import { Task } from './Task.js';
 import { TaskSlotTable } from './TaskSlotTable.js';
 import { acquireTaskErrorGuard } from './taskErrorGuard.js';
@@ -102,6 +103,9 @@ function requireString(value: unknown, what: string): string {
   return value;
 }
 
+/** Tasks at most in one batched checkpoint message (far more than the slots of any TaskExecutor). */
+const MAX_BATCHED_TASKS = 100_000;
+
 function isTimeout(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'RpcTimeoutException';
 }
@@ -122,6 +126,11 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private readonly missingFromJobMaster = new Set<AllocationId>();
   /** The JobMaster connection each task was deployed by: its state updates and acknowledgements go there. */
   private readonly taskConnections = new Map<ExecutionAttemptId, JobManagerConnection>();
+  /** The tasks' checkpoint acknowledgements, sent together per JobMaster and checkpoint. */
+  private readonly acknowledgements = new CheckpointAcknowledgementBatcher<JobManagerConnection>(
+    (flush) => setImmediate(() => this.runAsync(flush)),
+    (connection, jobId) => this.jobs.get(jobId)?.connection === connection,
+  );
   private rmRetrieval: LeaderRetrievalService | undefined;
   private rmLeader: { address: string; sessionId: string } | null = null;
   private rmRegistration:
@@ -794,7 +803,10 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
         acknowledgeCheckpoint: (t, checkpointId, handle) =>
           this.runAsync(() => {
             if (this.jobs.get(t.jobId)?.connection !== connection) return;
-            connection.gateway.acknowledgeCheckpoint(t.jobId, t.executionAttemptId, checkpointId, handle);
+            this.acknowledgements.add(connection, t.jobId, checkpointId, {
+              executionAttemptId: t.executionAttemptId,
+              state: handle,
+            });
           }),
         declineCheckpoint: (t, checkpointId, reason) =>
           this.runAsync(() => {
@@ -824,6 +836,8 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
 
   /** Sends a task's state change to its JobMaster, in order, retrying until delivered or the JobMaster is gone. */
   private updateTaskExecutionState(task: Task, state: TaskExecutionState): void {
+    // Acknowledgements the task sent before this update reach the JobMaster before it.
+    this.acknowledgements.flush();
     const connection = this.taskConnections.get(task.executionAttemptId) ?? this.jobs.get(task.jobId)?.connection;
     if (TERMINAL_EXECUTION_STATES.has(state.state)) {
       this.slotTable.removeTask(task.executionAttemptId);
@@ -881,6 +895,46 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     }
     if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
     task.triggerCheckpoint(checkpointId);
+  }
+
+  async triggerCheckpoints(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    checkpointId: number,
+    _timestamp: number,
+  ): Promise<void> {
+    const tasks = this.tasksOf(executionAttemptIds);
+    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
+    if (unknown.length > 0) {
+      throw new CheckpointException(
+        `TaskManager received a checkpoint request for unknown task ${unknown.join(', ')}.`,
+      );
+    }
+    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
+    for (const task of tasks) task?.triggerCheckpoint(checkpointId);
+  }
+
+  async confirmCheckpoints(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    checkpointId: number,
+    _timestamp: number,
+  ): Promise<void> {
+    const tasks = this.tasksOf(executionAttemptIds);
+    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
+    for (const task of tasks) task?.notifyCheckpointComplete(checkpointId);
+    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
+    if (unknown.length > 0) {
+      throw new CheckpointException(
+        `TaskManager received a checkpoint confirmation for unknown task ${unknown.join(', ')}.`,
+      );
+    }
+  }
+
+  /** The tasks of `executionAttemptIds` (untrusted: an array of strings), undefined where unknown. */
+  private tasksOf(executionAttemptIds: unknown): (Task | undefined)[] {
+    if (!Array.isArray(executionAttemptIds) || executionAttemptIds.length > MAX_BATCHED_TASKS) {
+      throw new CheckpointException(`The execution attempt ids must be an array of at most ${MAX_BATCHED_TASKS}.`);
+    }
+    return executionAttemptIds.map((id) => this.slotTable.getTask(requireString(id, 'executionAttemptId')));
   }
 
   async confirmCheckpoint(
