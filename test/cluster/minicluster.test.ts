@@ -360,14 +360,15 @@ describe('MiniCluster', () => {
     expect(result.status).toBe('FINISHED');
     const stats = await (await cluster.getDispatcherGateway()).requestCheckpointStats(result.jobId);
     expect(stats.counts.completed).toBeGreaterThanOrEqual(3);
-    // Deletion runs beside the job: wait until only the last checkpoint's three state files are left.
-    const files = await waitUntil(
-      async () => {
-        const found = await stateFiles(storage);
-        return found.length === 3 ? found : undefined;
-      },
-      `only the retained checkpoint's state files (found: ${(await stateFiles(storage)).join(', ')})`,
-    );
+    // Deletion runs beside the job: wait until only the last checkpoint's three state files are left (a listing
+    // that races a deletion fails and is taken again).
+    let found: string[] = [];
+    const files = await waitUntil(async () => {
+      found = await stateFiles(storage);
+      return found.length === 3 ? found : undefined;
+    }, "only the retained checkpoint's state files").catch((error: Error) => {
+      throw new Error(`${error.message} Found: ${found.join(', ')}`);
+    });
     expect(files.filter((file) => /early-0-/.test(file))).toHaveLength(1);
     expect(files.filter((file) => /late-\d-/.test(file))).toHaveLength(2);
   });
