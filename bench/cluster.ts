@@ -21,7 +21,7 @@ const quick = process.argv.includes('--quick');
 const HOST_MODULE = fileURLToPath(new URL('./cluster-taskmanager-host.ts', import.meta.url));
 const HEARTBEAT_INTERVAL = 1_000;
 const HEARTBEAT_TIMEOUT = 5_000;
-/** A task's step: a checkpoint waits for the step in progress, so a round includes up to this much per task. */
+/** A task's step delay: a task waiting it out snapshots at once when a checkpoint comes (the wait is interrupted). */
 const STEP_MS = Number(process.argv.find((arg) => arg.startsWith('--step-ms='))?.slice('--step-ms='.length) ?? 20);
 const CHECKPOINT_ROUNDS = quick ? 5 : 20;
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -102,8 +102,8 @@ async function main(): Promise<void> {
   );
   process.stdout.write(
     `\n100 TaskManagers × 10 slots in 4 host processes (each TaskManager its own RpcService); light run: 1 000 ` +
-      `TaskManagers × 1 slot in 5 host processes, 20 per RpcService. Tasks step every ${STEP_MS} ms (a checkpoint waits ` +
-      `for the step in progress). ${CHECKPOINT_ROUNDS} checkpoint rounds per size. ${cpus().length} cores; load average ` +
+      `TaskManagers × 1 slot in 5 host processes, 20 per RpcService. Tasks step every ${STEP_MS} ms (a task waiting for ` +
+      `its next step snapshots at once). ${CHECKPOINT_ROUNDS} checkpoint rounds per size. ${cpus().length} cores; load average ` +
       `${loadBefore.toFixed(1)} before the run, ${loadavg()[0]!.toFixed(1)} after.\n`,
   );
 }

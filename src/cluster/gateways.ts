@@ -6,6 +6,7 @@
 import { type FencedRpcGateway, gateway, type RpcGateway } from '../index.js';
 import type {
   AllocationId,
+  CheckpointAcknowledgement,
   CheckpointStats,
   ClusterOverview,
   DispatcherId,
@@ -126,10 +127,20 @@ export interface CheckpointCoordinatorGateway extends FencedRpcGateway<JobMaster
     checkpointId: number,
     reason: SerializedError,
   ): void;
+  /**
+   * Several tasks of one TaskExecutor acknowledge `checkpointId` in one message: each acknowledgement counts as if
+   * sent alone through {@link acknowledgeCheckpoint} (batching on the wire only).
+   */
+  acknowledgeCheckpoints(
+    jobId: JobId,
+    checkpointId: number,
+    acknowledgements: readonly CheckpointAcknowledgement[],
+  ): void;
 }
 export const CheckpointCoordinatorGateway = gateway<CheckpointCoordinatorGateway>('CheckpointCoordinatorGateway', {
   acknowledgeCheckpoint: 'tell',
   declineCheckpoint: 'tell',
+  acknowledgeCheckpoints: 'tell',
 });
 
 /** A job's JobMaster (fenced by its JobMasterId). */
@@ -189,6 +200,24 @@ export interface TaskExecutorGateway extends RpcGateway {
   triggerCheckpoint(executionAttemptId: ExecutionAttemptId, checkpointId: number, timestamp: number): Promise<void>;
   confirmCheckpoint(executionAttemptId: ExecutionAttemptId, checkpointId: number, timestamp: number): Promise<void>;
   abortCheckpoint(executionAttemptId: ExecutionAttemptId, checkpointId: number, timestamp: number): Promise<void>;
+  /**
+   * {@link triggerCheckpoint} for several tasks of this TaskExecutor in one message (batching on the wire only):
+   * refused as a whole, triggering none, if any task is unknown.
+   */
+  triggerCheckpoints(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    checkpointId: number,
+    timestamp: number,
+  ): Promise<void>;
+  /**
+   * {@link confirmCheckpoint} for several tasks in one message: every known task is confirmed; rejects afterwards
+   * naming the unknown ones, if any.
+   */
+  confirmCheckpoints(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    checkpointId: number,
+    timestamp: number,
+  ): Promise<void>;
   heartbeatFromJobManager(resourceId: ResourceId, allocatedSlots: AllocationId[]): Promise<void>;
   heartbeatFromResourceManager(resourceId: ResourceId): Promise<void>;
   freeSlot(allocationId: AllocationId, cause: SerializedError, timeoutMs: number): Promise<void>;
@@ -202,6 +231,8 @@ export const TaskExecutorGateway = gateway<TaskExecutorGateway>('TaskExecutorGat
   triggerCheckpoint: 'ask',
   confirmCheckpoint: 'ask',
   abortCheckpoint: 'ask',
+  triggerCheckpoints: 'ask',
+  confirmCheckpoints: 'ask',
   heartbeatFromJobManager: 'ask',
   heartbeatFromResourceManager: 'ask',
   freeSlot: { timeoutArg: 2 },

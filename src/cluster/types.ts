@@ -201,6 +201,12 @@ export interface TaskStateHandle {
   readonly records?: number;
 }
 
+/** One task's acknowledgement of a checkpoint, in a batch of one TaskExecutor's. */
+export interface CheckpointAcknowledgement {
+  readonly executionAttemptId: ExecutionAttemptId;
+  readonly state: TaskStateHandle;
+}
+
 export interface TaskExecutionState {
   readonly jobId: JobId;
   readonly executionAttemptId: ExecutionAttemptId;

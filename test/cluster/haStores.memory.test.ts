@@ -37,7 +37,10 @@ describe('memory cluster HA stores', () => {
   it('keeps only the newest checkpoints, oldest first, and shares them across store instances', async () => {
     const stores = createMemoryClusterHaStores();
     const store = stores.completedCheckpointStore('a', 2, noGuard);
-    for (const id of [1, 2, 3]) await store.addCheckpoint(checkpoint('a', id));
+    const subsumed = [];
+    for (const id of [1, 2, 3]) subsumed.push(await store.addCheckpoint(checkpoint('a', id)));
+    // Each add names what it dropped, so that the coordinator can delete their task states.
+    expect(subsumed).toEqual([[], [], [1]]);
     const again = stores.completedCheckpointStore('a', 2, noGuard);
     expect((await again.getAllCheckpoints()).map((c) => c.checkpointId)).toEqual([2, 3]);
     expect((await again.getLatestCheckpoint())?.checkpointId).toBe(3);

@@ -149,6 +149,16 @@ async function startJobMaster(options: {
       confirmCheckpoint: async (attemptId, checkpointId) => {
         harness.confirmed.push({ attemptId, checkpointId });
       },
+      // The JobMaster sends the triggers and confirmations of one TaskExecutor's tasks in one message.
+      triggerCheckpoints: async (attemptIds, checkpointId) => {
+        for (const attemptId of attemptIds) {
+          harness.triggered.push({ attemptId, checkpointId });
+          harness.onTrigger.handler(attemptId, checkpointId);
+        }
+      },
+      confirmCheckpoints: async (attemptIds, checkpointId) => {
+        for (const attemptId of attemptIds) harness.confirmed.push({ attemptId, checkpointId });
+      },
       abortCheckpoint: async (attemptId, checkpointId) => {
         harness.aborted.push({ attemptId, checkpointId });
       },

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Configuration } from '../../src/cluster/config/index.js';
 import { MiniCluster, type MiniClusterOptions } from '../../src/cluster/minicluster/MiniCluster.js';
@@ -35,6 +36,12 @@ async function startCluster(options: MiniClusterOptions): Promise<MiniCluster> {
   clusters.push(cluster);
   await cluster.start();
   return cluster;
+}
+
+/** Every `.state` file under `dir`, relative paths. */
+async function stateFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries.filter((entry) => entry.endsWith('.state')).sort();
 }
 
 async function tempDir(): Promise<string> {
@@ -330,6 +337,40 @@ describe('MiniCluster', () => {
     // Restored from the checkpoint, the count goes on from there and ends at every record, each counted once.
     expect(finalDetails.vertices[0]?.metrics).toEqual({ 'write-records': records, 'write-records-complete': true });
     for (const subtask of finalDetails.vertices[0]?.subtasks ?? []) expect(subtask['taskmanager-id']).not.toBe(victim);
+  });
+
+  it('deletes the state files of checkpoints it no longer retains, keeping those a retained checkpoint holds', async () => {
+    const storage = await tempDir();
+    const cluster = await startCluster({
+      taskManagers: 1,
+      slotsPerTaskManager: 3,
+      configuration: { checkpointStorageDir: storage, maxRetainedCheckpoints: 1 },
+    });
+    const module = fileURLToPath(new URL('./task.fixtures/largeState.mjs', import.meta.url));
+    const operator = { module, export: 'largeState' };
+    const result = await cluster.executeJobBlocking({
+      name: 'large states',
+      vertices: [
+        // Finishes at once: its final state is carried over from checkpoint to checkpoint and must survive.
+        { id: 'early', parallelism: 1, operator, config: { steps: 1 } },
+        { id: 'late', parallelism: 2, operator, config: { steps: 40, stepDelayMs: 10 } },
+      ],
+      checkpointing: { interval: 30 },
+    });
+    expect(result.status).toBe('FINISHED');
+    const stats = await (await cluster.getDispatcherGateway()).requestCheckpointStats(result.jobId);
+    expect(stats.counts.completed).toBeGreaterThanOrEqual(3);
+    // Deletion runs beside the job: wait until only the last checkpoint's three state files are left (a listing
+    // that races a deletion fails and is taken again).
+    let found: string[] = [];
+    const files = await waitUntil(async () => {
+      found = await stateFiles(storage);
+      return found.length === 3 ? found : undefined;
+    }, "only the retained checkpoint's state files").catch((error: Error) => {
+      throw new Error(`${error.message} Found: ${found.join(', ')}`);
+    });
+    expect(files.filter((file) => /early-0-/.test(file))).toHaveLength(1);
+    expect(files.filter((file) => /late-\d-/.test(file))).toHaveLength(2);
   });
 
   it('takes its settings from a Flink configuration: cluster-wide checkpointing and restart strategy', async () => {

@@ -96,15 +96,28 @@ describe('a cluster of real processes', () => {
     });
   }, 90_000);
 
-  it('shuts every process down cleanly on SIGTERM: exit code 0, ports closed', async () => {
-    cluster = await LocalProcessCluster.start({ taskManagers: 1, configuration: FAST_FAILURE_DETECTION });
+  it('serves the REST API and dashboard when rest.port is set, and shuts every process down cleanly on SIGTERM: exit code 0, ports closed', async () => {
+    let restUrl: string | undefined;
+    cluster = await LocalProcessCluster.start({
+      taskManagers: 1,
+      configuration: { ...FAST_FAILURE_DETECTION, 'rest.port': 0 },
+      onLine: (_name, line) => {
+        restUrl ??= /REST API and dashboard at (\S+)/.exec(line)?.[1];
+      },
+    });
     const port = Number(cluster.configuration().getString('jobmanager.rpc.port'));
     expect(await isPortOpen(port)).toBe(true);
+    expect(restUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const overview = (await (await fetch(`${restUrl}/overview`)).json()) as { taskmanagers: number };
+    expect(overview.taskmanagers).toBe(1);
+    expect(await (await fetch(`${restUrl}/`)).text()).toMatch(/<html/);
+    const restPort = Number(new URL(restUrl as string).port);
     const [taskManager] = cluster.taskManagers;
     const [jobManager] = cluster.jobManagers;
     expect(await taskManager!.stop()).toEqual({ code: 0, signal: null });
     expect(await jobManager!.stop()).toEqual({ code: 0, signal: null });
     expect(jobManager!.recentOutput()).toMatch(/JobManager shutting down \(SIGTERM\)/);
     expect(await isPortOpen(port)).toBe(false);
+    expect(await isPortOpen(restPort)).toBe(false);
   }, 60_000);
 });

@@ -145,6 +145,8 @@ describe('Task runtime', () => {
     task.triggerCheckpoint(2);
     await until(() => actions.acks.length === 2);
     expect(actions.acks[1]?.state.inline).toMatchObject({ emitted: 30 });
+    // The generator counts its records: the JobMaster sums them into the vertex's write-records.
+    expect(actions.acks[1]?.state.records).toBe(30);
     task.notifyCheckpointAborted(2);
     await sleep(20);
     expect(task.getExecutionState()).toBe('RUNNING');
@@ -153,6 +155,26 @@ describe('Task runtime', () => {
     task.notifyCheckpointComplete(3);
     expect(await task.terminationFuture).toBe('FINISHED');
     expect((await verifyExactlyOnce(output, { records: 30 })).ok).toBe(true);
+  });
+
+  it('snapshots at once while the operator waits out its step delay, and keeps the operator at its pace', async () => {
+    const { task, actions } = start(
+      tdd({ operator: 'noop', config: { steps: 3, stepDelayMs: 5_000 }, checkpointingEnabled: true }),
+    );
+    await until(() => task.getExecutionState() === 'RUNNING');
+    await sleep(20);
+    const triggeredAt = Date.now();
+    task.triggerCheckpoint(1);
+    // Far less than the 5 s step: the wait was interrupted for the snapshot.
+    await until(() => actions.acks.length === 1, 2_000);
+    expect(Date.now() - triggeredAt).toBeLessThan(2_000);
+    // No step was cut short: none had completed when the snapshot was taken, and none completes right after it.
+    expect(actions.acks[0]?.state.inline).toBe(0);
+    task.triggerCheckpoint(2);
+    await until(() => actions.acks.length === 2, 2_000);
+    expect(actions.acks[1]?.state.inline).toBe(0);
+    task.cancelExecution();
+    expect(await task.terminationFuture).toBe('CANCELED');
   });
 
   it('without checkpointing commits its output itself when its input ended', async () => {

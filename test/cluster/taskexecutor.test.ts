@@ -134,6 +134,7 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
           jmDisconnects.push(cause.message);
         },
         acknowledgeCheckpoint: () => {},
+        acknowledgeCheckpoints: () => {},
         declineCheckpoint: () => {},
       }),
     );

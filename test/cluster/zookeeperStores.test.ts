@@ -169,7 +169,9 @@ describe('ZooKeeper cluster HA stores', () => {
     await eventually('leadership', () => leader.isLeader());
     const jobId = 'job-retention';
     const store = leader.stores.completedCheckpointStore(jobId, 3, leader.election);
-    for (let id = 1; id <= 6; id++) await store.addCheckpoint(checkpoint(jobId, id));
+    const subsumed: (readonly number[])[] = [];
+    for (let id = 1; id <= 6; id++) subsumed.push(await store.addCheckpoint(checkpoint(jobId, id)));
+    expect(subsumed).toEqual([[], [], [], [1], [2], [3]]);
     expect((await store.getAllCheckpoints()).map((c) => c.checkpointId)).toEqual([4, 5, 6]);
     expect(await store.getLatestCheckpoint()).toEqual(checkpoint(jobId, 6));
     const files = () => readdirSync(join(storageDir, clusterId)).filter((name) => name.includes(`-${jobId}-`));

@@ -92,12 +92,14 @@ class MemoryCompletedCheckpointStore implements CompletedCheckpointStore {
     private readonly maxRetained: number,
   ) {}
 
-  async addCheckpoint(checkpoint: CompletedCheckpoint): Promise<void> {
+  async addCheckpoint(checkpoint: CompletedCheckpoint): Promise<readonly number[]> {
     const list = this.state.checkpoints.get(this.jobId) ?? [];
     list.push(copy(checkpoint));
     list.sort((a, b) => a.checkpointId - b.checkpointId);
-    while (list.length > this.maxRetained) list.shift();
+    const subsumed: number[] = [];
+    while (list.length > this.maxRetained) subsumed.push((list.shift() as CompletedCheckpoint).checkpointId);
     this.state.checkpoints.set(this.jobId, list);
+    return subsumed;
   }
 
   async getLatestCheckpoint(): Promise<CompletedCheckpoint | undefined> {

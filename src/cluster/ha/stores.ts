@@ -23,8 +23,11 @@ export interface JobGraphStore {
 }
 
 export interface CompletedCheckpointStore {
-  /** Adds a checkpoint and drops the oldest beyond the retained number. */
-  addCheckpoint(checkpoint: CompletedCheckpoint): Promise<void>;
+  /**
+   * Adds a checkpoint and drops the oldest beyond the retained number. Resolves with the ids of the checkpoints it
+   * dropped (subsumed), so that their task states can be discarded.
+   */
+  addCheckpoint(checkpoint: CompletedCheckpoint): Promise<readonly number[]>;
   getLatestCheckpoint(): Promise<CompletedCheckpoint | undefined>;
   /** Oldest first. */
   getAllCheckpoints(): Promise<CompletedCheckpoint[]>;

@@ -214,7 +214,7 @@ class ZooKeeperCompletedCheckpointStore implements CompletedCheckpointStore {
     private readonly logger: Logger | undefined,
   ) {}
 
-  addCheckpoint(checkpoint: CompletedCheckpoint): Promise<void> {
+  addCheckpoint(checkpoint: CompletedCheckpoint): Promise<readonly number[]> {
     return this.writer.queue.run(async () => {
       const what = `add checkpoint ${checkpoint.checkpointId} of job ${this.jobId}`;
       this.writer.assertLeader(what);
@@ -224,6 +224,7 @@ class ZooKeeperCompletedCheckpointStore implements CompletedCheckpointStore {
         checkpoint,
       );
       let subsumed: string[] = [];
+      let subsumedIds: number[] = [];
       try {
         await this.writer.zk.ensurePath(directory);
         for (let attempt = 0; ; attempt++) {
@@ -245,6 +246,7 @@ class ZooKeeperCompletedCheckpointStore implements CompletedCheckpointStore {
           }
           if ((await this.writer.commitOrThrow(what, operations)) === 'committed') {
             subsumed = droppedPointers.flatMap((entry) => (entry === undefined ? [] : [entry.pointer.path]));
+            subsumedIds = dropped.map((name) => Number(name));
             // Older than every retained one: Flink never stores such a checkpoint either.
             if (dropped.includes(node)) subsumed.push(file);
             break;
@@ -257,6 +259,7 @@ class ZooKeeperCompletedCheckpointStore implements CompletedCheckpointStore {
         throw error;
       }
       await Promise.all(subsumed.map((path) => this.writer.files.discard(path)));
+      return subsumedIds;
     });
   }
 

@@ -12,6 +12,7 @@ import type { Logger, MainThreadExecutor, ScheduledTask } from '../../index.js';
 import { CheckpointException, serializeError } from '../errors.js';
 import type { TaskExecutorGateway } from '../gateways.js';
 import type { CheckpointIdCounter, CompletedCheckpointStore } from '../ha/stores.js';
+import { discardTaskState } from '../task/checkpointStorage.js';
 import type {
   CheckpointStats,
   CheckpointStatsEntry,
@@ -53,6 +54,11 @@ export interface CheckpointCoordinatorOptions {
   readonly tasksToTrigger: () => CheckpointTask[] | string;
   /** Keys of subtasks that finished: their final state is carried over from the latest completed checkpoint. */
   readonly finishedTaskKeys: () => ReadonlySet<string>;
+  /**
+   * Flink's `state.checkpoints.dir`, where tasks write states too large to travel inline: the state files of
+   * subsumed and aborted checkpoints are deleted there. Undefined: every state is inline, nothing to delete.
+   */
+  readonly checkpointStorageDir?: string;
 }
 
 interface PendingCheckpoint {
@@ -73,6 +79,8 @@ export class CheckpointCoordinator {
   /** A trigger waiting for its checkpoint id from the counter. */
   private triggering = false;
   private latestCompleted: CompletedCheckpoint | undefined;
+  /** The checkpoints the store retains, by id, as far as this coordinator knows them (their task states in use). */
+  private readonly retained = new Map<number, CompletedCheckpoint>();
   /** Checkpoint requests waiting for the one in progress. */
   private readonly queuedTriggers: (() => void)[] = [];
   /** The store write of the checkpoint being completed, if any. */
@@ -99,7 +107,9 @@ export class CheckpointCoordinator {
   async restoreLatestCheckpoint(): Promise<CompletedCheckpoint | undefined> {
     // A checkpoint whose store write is under way completes before anything restores.
     await this.storing;
-    const latest = await this.options.store.getLatestCheckpoint();
+    const all = await this.options.store.getAllCheckpoints();
+    for (const checkpoint of all) this.retained.set(checkpoint.checkpointId, checkpoint);
+    const latest = all[all.length - 1];
     if (latest !== undefined) {
       this.latestCompleted = latest;
       this.counts.restored += 1;
@@ -217,13 +227,16 @@ export class CheckpointCoordinator {
         this.abortPending(pending, 'Checkpoint expired before completing.');
       }
     }, this.options.timeout);
-    for (const task of tasks) {
-      task.gateway.triggerCheckpoint(task.attemptId, checkpointId, timestamp).catch((error: unknown) => {
+    // Every task gets its own trigger, as in Flink; those of one TaskExecutor travel in one message.
+    for (const group of byTaskExecutor(tasks)) {
+      const gateway = (group[0] as CheckpointTask).gateway;
+      const ids = group.map((task) => task.attemptId);
+      gateway.triggerCheckpoints(ids, checkpointId, timestamp).catch((error: unknown) => {
         this.options.mainThread.execute(() => {
           if (this.pending === pending && !pending.completing) {
             this.abortPending(
               pending,
-              `Checkpoint ${checkpointId} could not be triggered on task ${task.key}: ${describe(error)}`,
+              `Checkpoint ${checkpointId} could not be triggered on task ${describeTasks(group)}: ${describe(error)}`,
             );
           }
         });
@@ -338,7 +351,10 @@ export class CheckpointCoordinator {
     this.options.mainThread
       .thenApply(
         write,
-        () => this.onStored(pending, completed),
+        (subsumed) => {
+          this.onStored(pending, completed);
+          this.discardSubsumed(completed, subsumed);
+        },
         (error: unknown) => {
           this.options.logger.warn({ err: error, checkpointId: pending.checkpointId }, 'Could not store checkpoint.');
           pending.completing = false;
@@ -366,15 +382,53 @@ export class CheckpointCoordinator {
       { checkpointId: completed.checkpointId, durationMs: entry.end_to_end_duration },
       'Checkpoint completed.',
     );
-    for (const task of pending.tasks.values()) {
-      task.gateway
-        .confirmCheckpoint(task.attemptId, completed.checkpointId, completed.triggerTimestamp)
-        .catch((error: unknown) => {
-          this.options.logger.debug({ err: error, task: task.key }, 'Could not confirm a checkpoint to a task.');
-        });
+    for (const group of byTaskExecutor(pending.tasks.values())) {
+      const gateway = (group[0] as CheckpointTask).gateway;
+      const ids = group.map((task) => task.attemptId);
+      gateway.confirmCheckpoints(ids, completed.checkpointId, completed.triggerTimestamp).catch((error: unknown) => {
+        this.options.logger.debug(
+          { err: error, tasks: describeTasks(group) },
+          'Could not confirm a checkpoint to some tasks.',
+        );
+      });
     }
     for (const waiter of pending.waiters) waiter.resolve(completed.checkpointId);
     this.runQueuedTrigger();
+  }
+
+  /**
+   * The store dropped the checkpoints `subsumed` when it added `completed`: deletes their task states — except any
+   * a retained checkpoint still holds (a finished subtask carries its final state over from checkpoint to checkpoint).
+   */
+  private discardSubsumed(completed: CompletedCheckpoint, subsumed: readonly number[] | undefined): void {
+    this.retained.set(completed.checkpointId, completed);
+    const dropped: CompletedCheckpoint[] = [];
+    for (const id of Array.isArray(subsumed) ? subsumed : []) {
+      const checkpoint = this.retained.get(id);
+      this.retained.delete(id);
+      if (checkpoint !== undefined && checkpoint !== this.latestCompleted) dropped.push(checkpoint);
+    }
+    this.discardStates(dropped.flatMap((checkpoint) => Object.values(checkpoint.taskStates)));
+  }
+
+  /** Deletes the state files of `handles` that no retained (or the latest) checkpoint refers to; never waits. */
+  private discardStates(handles: readonly TaskStateHandle[]): void {
+    const storageDir = this.options.checkpointStorageDir;
+    if (storageDir === undefined) return;
+    const inUse = new Set<string>();
+    for (const checkpoint of [...this.retained.values(), this.latestCompleted]) {
+      for (const handle of Object.values(checkpoint?.taskStates ?? {}))
+        if (handle.path !== undefined) inUse.add(handle.path);
+    }
+    for (const handle of handles) {
+      if (handle.path === undefined || inUse.has(handle.path)) continue;
+      discardTaskState(handle, storageDir).catch((error: unknown) => {
+        this.options.logger.warn(
+          { err: error, path: handle.path },
+          'Could not delete the state of a dropped checkpoint.',
+        );
+      });
+    }
   }
 
   private abortPending(pending: PendingCheckpoint, reason: string): void {
@@ -392,6 +446,8 @@ export class CheckpointCoordinator {
         // The task may be gone already: nothing to abort there.
       });
     }
+    // The states acknowledged for an aborted checkpoint belong to no checkpoint (unless carried over from one).
+    this.discardStates([...pending.acknowledged.values()]);
     const error = new CheckpointException(reason);
     for (const waiter of pending.waiters) waiter.reject(error);
     if (!this.shutDown) this.runQueuedTrigger();
@@ -443,6 +499,21 @@ function describe(error: unknown): string {
 }
 
 /** A state handle from the network: a size, and a path or inline data. */
+/** The tasks grouped by the TaskExecutor they run on (one gateway per registered TaskExecutor). */
+function byTaskExecutor(tasks: Iterable<CheckpointTask>): CheckpointTask[][] {
+  const groups = new Map<TaskExecutorGateway, CheckpointTask[]>();
+  for (const task of tasks) {
+    const group = groups.get(task.gateway);
+    if (group === undefined) groups.set(task.gateway, [task]);
+    else group.push(task);
+  }
+  return [...groups.values()];
+}
+
+function describeTasks(tasks: readonly CheckpointTask[]): string {
+  return tasks.length === 1 ? (tasks[0] as CheckpointTask).key : `${tasks.map((task) => task.key).join(', ')}`;
+}
+
 function isTaskStateHandle(value: unknown): value is TaskStateHandle {
   if (typeof value !== 'object' || value === null) return false;
   const { size, path, records } = value as { size?: unknown; path?: unknown; records?: unknown };

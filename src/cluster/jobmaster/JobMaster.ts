@@ -28,6 +28,7 @@ import {
 import type { RestartBackoffTimeStrategy } from '../restart/restartStrategies.js';
 import type {
   AllocationId,
+  CheckpointAcknowledgement,
   CheckpointStats,
   CompletedCheckpoint,
   ExecutionAttemptId,
@@ -54,6 +55,7 @@ import type {
 import { TERMINAL_EXECUTION_STATES } from '../types.js';
 import type { ArchivedJob } from './ArchivedJob.js';
 import { CheckpointCoordinator, type CheckpointTask, DEFAULT_CHECKPOINT_TIMEOUT } from './CheckpointCoordinator.js';
+import { ExceptionHistory } from './ExceptionHistory.js';
 import { type Execution, ExecutionGraph } from './ExecutionGraph.js';
 import { ResourceManagerConnection } from './ResourceManagerConnection.js';
 import { type PooledSlot, SlotPool } from './SlotPool.js';
@@ -135,17 +137,6 @@ interface RegisteredTaskManager {
   readonly gateway: TaskExecutorGateway;
 }
 
-interface ExceptionEntry {
-  readonly exceptionName: string;
-  readonly stacktrace: string;
-  readonly timestamp: number;
-  readonly taskName?: string;
-  readonly taskManagerId?: ResourceId;
-}
-
-/** Flink's `web.exception-history-size`. */
-const EXCEPTION_HISTORY_SIZE = 16;
-
 export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMasterGateway {
   static readonly gateways = [JobMasterGateway];
 
@@ -167,8 +158,7 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   /** The checkpoint the current attempts restore from. */
   private restoreCheckpoint: CompletedCheckpoint | undefined;
   private numRestarts = 0;
-  private readonly exceptionHistory: ExceptionEntry[] = [];
-  private exceptionHistoryTruncated = false;
+  private readonly exceptionHistory = new ExceptionHistory();
   private failureCause: SerializedError | undefined;
   private archive: ArchivedJob | undefined;
   private cancelRequested: boolean;
@@ -200,6 +190,9 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
       tasksToTrigger: () => this.tasksToTrigger(),
       finishedTaskKeys: () =>
         new Set(this.graph.executions.filter((e) => e.state === 'FINISHED').map((execution) => execution.key)),
+      ...(args.configuration.checkpointStorageDir === undefined
+        ? {}
+        : { checkpointStorageDir: args.configuration.checkpointStorageDir }),
     });
   }
 
@@ -571,26 +564,19 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   }
 
   private recordException(error: unknown, execution?: Execution): void {
-    const serialized = serializeError(error);
-    this.exceptionHistory.unshift({
-      exceptionName: serialized.name,
-      stacktrace: serialized.stack ?? `${serialized.name}: ${serialized.message}`,
-      timestamp: Date.now(),
-      ...(execution === undefined ? {} : { taskName: taskName(execution) }),
-      ...(execution?.slot === undefined ? {} : { taskManagerId: execution.slot.resourceId }),
-    });
-    if (this.exceptionHistory.length > EXCEPTION_HISTORY_SIZE) {
-      this.exceptionHistory.length = EXCEPTION_HISTORY_SIZE;
-      this.exceptionHistoryTruncated = true;
-    }
+    this.exceptionHistory.record(
+      error,
+      execution === undefined
+        ? undefined
+        : {
+            taskName: taskName(execution),
+            ...(execution.slot === undefined ? {} : { taskManagerId: execution.slot.resourceId }),
+          },
+    );
   }
 
   private jobExceptions(): JobExceptions {
-    const root = this.exceptionHistory[0];
-    return {
-      ...(root === undefined ? {} : { 'root-exception': root.stacktrace, timestamp: root.timestamp }),
-      exceptionHistory: { entries: [...this.exceptionHistory], truncated: this.exceptionHistoryTruncated },
-    };
+    return this.exceptionHistory.toJobExceptions();
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -821,6 +807,18 @@ export class JobMaster extends FencedRpcEndpoint<JobMasterId> implements JobMast
   ): void {
     if (jobId !== this.jobId || typeof checkpointId !== 'number') return;
     this.checkpoints.receiveAcknowledge(executionAttemptId, checkpointId, state);
+  }
+
+  acknowledgeCheckpoints(
+    jobId: JobId,
+    checkpointId: number,
+    acknowledgements: readonly CheckpointAcknowledgement[],
+  ): void {
+    if (jobId !== this.jobId || typeof checkpointId !== 'number' || !Array.isArray(acknowledgements)) return;
+    for (const ack of acknowledgements) {
+      if (typeof ack !== 'object' || ack === null || typeof ack.executionAttemptId !== 'string') continue;
+      this.checkpoints.receiveAcknowledge(ack.executionAttemptId, checkpointId, ack.state);
+    }
   }
 
   declineCheckpoint(

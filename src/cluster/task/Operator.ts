@@ -19,6 +19,13 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** The checkpoint the task restores from, if any. */
   readonly restoredCheckpointId: number | undefined;
+  /**
+   * Waits up to `ms` inside `step()`: resolves true once the time passed, false earlier when the runtime has work
+   * between two steps (a checkpoint to snapshot, a completion to confirm) — the step should then return at once and
+   * wait the rest on its next call, so a checkpoint never waits for an idle operator. Rejects with the abort reason
+   * when the task is cancelled. Provided by the task runtime (absent where an operator runs outside of it).
+   */
+  readonly waitInterruptibly?: (ms: number) => Promise<boolean>;
 }
 
 /**

@@ -55,6 +55,27 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (ms > 0) await delay(ms, undefined, { signal });
 }
 
+/**
+ * A step's delay that work of the runtime between steps (a checkpoint) may interrupt. The returned function resolves
+ * true once the delay passed — the step does its work — or false when interrupted: the step returns without work and
+ * its next call waits for the rest of the same delay, so the operator's pace stays as configured.
+ */
+function stepPacer(context: TaskContext, delayMs: number): () => Promise<boolean> {
+  let dueAt: number | undefined;
+  return async () => {
+    if (delayMs <= 0) return true;
+    dueAt ??= Date.now() + delayMs;
+    const remaining = dueAt - Date.now();
+    let elapsed = true;
+    if (remaining > 0) {
+      if (context.waitInterruptibly === undefined) await pause(remaining, context.signal);
+      else elapsed = await context.waitInterruptibly(remaining);
+    }
+    if (elapsed) dueAt = undefined;
+    return elapsed;
+  };
+}
+
 /** The records of one subtask: `subtaskIndex`, `subtaskIndex + parallelism`, … below `records`. */
 export function recordsOfSubtask(records: number, subtaskIndex: number, parallelism: number): number {
   return subtaskIndex >= records ? 0 : Math.ceil((records - subtaskIndex) / parallelism);
@@ -93,6 +114,7 @@ export const generator: OperatorFactory = (context) => {
     attemptNumber: context.attemptNumber,
   });
   let emitted = 0;
+  const stepDue = stepPacer(context, stepDelayMs);
   const failsNow = () =>
     failAfterRecords !== undefined && failOnAttempts.has(context.attemptNumber) && emitted >= failAfterRecords;
 
@@ -105,7 +127,7 @@ export const generator: OperatorFactory = (context) => {
       emitted = Math.min(restored?.emitted ?? 0, total);
     },
     async step() {
-      await pause(stepDelayMs, context.signal);
+      if (!(await stepDue())) return false;
       const until = Math.min(total, emitted + recordsPerStep);
       while (emitted < until) {
         if (failsNow()) {
@@ -165,13 +187,14 @@ export const fail: OperatorFactory = (context) => {
           `(attempt ${context.attemptNumber}, ${phase === 'open' ? 'in open' : `after ${afterSteps} steps`}).`,
     );
   let done = 0;
+  const stepDue = stepPacer(context, stepDelayMs);
   return {
     open(_ctx, restored) {
       if (failing && phase === 'open') throw error();
       done = typeof restored === 'number' ? restored : 0;
     },
     async step() {
-      await pause(stepDelayMs, context.signal);
+      if (!(await stepDue())) return false;
       if (failing && done >= afterSteps) throw error();
       done += 1;
       return done >= steps;
@@ -217,12 +240,13 @@ export const noop: OperatorFactory = (context) => {
   const steps = intOption('noop', context.config, 'steps', 1);
   const stepDelayMs = intOption('noop', context.config, 'stepDelayMs', 0);
   let done = 0;
+  const stepDue = stepPacer(context, stepDelayMs);
   return {
     open(_ctx: TaskContext, restored: unknown) {
       done = typeof restored === 'number' ? restored : 0;
     },
     async step() {
-      await pause(stepDelayMs, context.signal);
+      if (!(await stepDue())) return false;
       done += 1;
       return done >= steps;
     },

@@ -3,7 +3,7 @@
  * travel inline with the acknowledgement, larger ones are written to a file whose path travels instead.
  */
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { TaskStateHandle } from '../types.js';
@@ -58,11 +58,8 @@ export async function storeTaskState(
 export async function loadTaskState(handle: TaskStateHandle | undefined, storageDir?: string): Promise<unknown> {
   if (handle === undefined || handle === null) return undefined;
   if (typeof handle.path === 'string') {
-    if (storageDir !== undefined) {
-      const inside = relative(resolve(storageDir), resolve(handle.path));
-      if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
-        throw new Error(`The checkpointed state ${handle.path} is not inside the checkpoint storage ${storageDir}.`);
-      }
+    if (storageDir !== undefined && !isInside(storageDir, handle.path)) {
+      throw new Error(`The checkpointed state ${handle.path} is not inside the checkpoint storage ${storageDir}.`);
     }
     try {
       return deserialize(await readFile(handle.path));
@@ -75,7 +72,22 @@ export async function loadTaskState(handle: TaskStateHandle | undefined, storage
   return structuredClone(handle.inline);
 }
 
-/** Deletes the file of a stored state, if it has one (e.g. when its checkpoint was subsumed). */
-export async function discardTaskState(handle: TaskStateHandle | undefined): Promise<void> {
-  if (typeof handle?.path === 'string') await rm(handle.path, { force: true });
+/**
+ * Deletes the file of a stored state, if it has one (e.g. when its checkpoint was subsumed), and the checkpoint's
+ * directory once it is empty.
+ * @param storageDir when given, a state file outside it is left alone (handles arrive over the network)
+ */
+export async function discardTaskState(handle: TaskStateHandle | undefined, storageDir?: string): Promise<void> {
+  if (typeof handle?.path !== 'string') return;
+  if (storageDir !== undefined && !isInside(storageDir, handle.path)) {
+    throw new Error(`The checkpointed state ${handle.path} is not inside the checkpoint storage ${storageDir}.`);
+  }
+  await rm(handle.path, { force: true });
+  // The checkpoint's directory goes with its last state file (other subtasks may still be deleting theirs).
+  await rmdir(dirname(handle.path)).catch(() => {});
+}
+
+function isInside(storageDir: string, path: string): boolean {
+  const inside = relative(resolve(storageDir), resolve(path));
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
 }

@@ -79,6 +79,8 @@ export class Task {
   private readonly abort = new AbortController();
   private readonly events: TaskEvent[] = [];
   private wake: (() => void) | undefined;
+  /** Ends the operator's interruptible wait in progress, if any. */
+  private interruptWait: (() => void) | undefined;
   private resolveTermination!: (state: ExecutionState) => void;
   private terminated = false;
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
@@ -218,6 +220,37 @@ export class Task {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+    const interrupt = this.interruptWait;
+    this.interruptWait = undefined;
+    interrupt?.();
+  }
+
+  /**
+   * The operator's interruptible wait (see `TaskContext.waitInterruptibly`): an event for the loop — a checkpoint
+   * to snapshot — ends it early, so a snapshot does not wait for an operator that is only pausing.
+   */
+  private waitInterruptibly(ms: number): Promise<boolean> {
+    const { signal } = this.abort;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (this.events.length > 0) return Promise.resolve(false);
+    if (!(ms > 0)) return Promise.resolve(true);
+    return new Promise<boolean>((resolve, reject) => {
+      const settle = (elapsed: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (this.interruptWait === interrupt) this.interruptWait = undefined;
+        resolve(elapsed);
+      };
+      const interrupt = () => settle(false);
+      const onAbort = () => {
+        clearTimeout(timer);
+        if (this.interruptWait === interrupt) this.interruptWait = undefined;
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => settle(true), ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.interruptWait = interrupt;
+    });
   }
 
   private async run(): Promise<void> {
@@ -240,6 +273,7 @@ export class Task {
         config: Object.freeze(structuredClone(tdd.config ?? {})),
         signal: this.abort.signal,
         restoredCheckpointId: tdd.restoreCheckpointId,
+        waitInterruptibly: (ms: number) => this.waitInterruptibly(ms),
       });
       let operator: Operator;
       try {

@@ -15,7 +15,7 @@ import {
   serializeError,
   TaskSubmissionException,
 } from '../errors.js';
-import { JobMasterGateway, ResourceManagerGateway, TaskExecutorGateway } from '../gateways.js';
+import { type JobMasterGateway, ResourceManagerGateway, TaskExecutorGateway } from '../gateways.js';
 import { RetryingRegistration, type RetryingRegistrationOptions } from '../registration/RetryingRegistration.js';
 import type { OperatorFactory } from '../task/Operator.js';
 import type {
@@ -38,6 +38,8 @@ import type {
   TaskExecutorToJobManagerHeartbeatPayload,
 } from '../types.js';
 import { TERMINAL_EXECUTION_STATES } from '../types.js';
+import { CheckpointAcknowledgementBatcher } from './CheckpointAcknowledgementBatcher.js';
+import { type JobEntry, JobLeaderService, type JobManagerConnection } from './JobLeaderService.js';
 import { Task } from './Task.js';
 import { TaskSlotTable } from './TaskSlotTable.js';
 import { acquireTaskErrorGuard } from './taskErrorGuard.js';
@@ -73,27 +75,6 @@ interface ResourceManagerConnection {
   readonly resourceManagerResourceId: ResourceId;
 }
 
-interface JobManagerConnection {
-  readonly jobMasterId: JobMasterId;
-  readonly gateway: JobMasterGateway;
-  readonly jobMasterResourceId: ResourceId;
-}
-
-/** One job this TaskExecutor holds slots for (Flink's JobTable entry with its job leader service part). */
-interface JobEntry {
-  readonly jobId: JobId;
-  retrieval: LeaderRetrievalService | undefined;
-  leader: { address: string; sessionId: string } | null;
-  registration:
-    | RetryingRegistration<JobMasterGateway, JobMasterId, JobMasterTaskManagerRegistrationSuccess>
-    | undefined;
-  connection: JobManagerConnection | undefined;
-  /** The id of the latest slot offer: answers to older offers are ignored. */
-  offerId: number;
-  /** Runs when the job has had no leader for a while: only then is its JobMaster connection given up. */
-  leaderLostTimer: ScheduledTask<void> | undefined;
-}
-
 /** A simple check of the RPC arguments peers send (they are untrusted input). */
 function requireString(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 1024) {
@@ -101,6 +82,9 @@ function requireString(value: unknown, what: string): string {
   }
   return value;
 }
+
+/** Tasks at most in one batched checkpoint message (far more than the slots of any TaskExecutor). */
+const MAX_BATCHED_TASKS = 100_000;
 
 function isTimeout(error: unknown): boolean {
   return (error as Error | undefined)?.name === 'RpcTimeoutException';
@@ -114,7 +98,9 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   readonly sessionId = crypto.randomUUID();
   private readonly logger: Logger;
   private readonly slotTable: TaskSlotTable;
-  private readonly jobs = new Map<JobId, JobEntry>();
+  /** Follows the JobMaster leader of every job this TaskExecutor holds slots for. */
+  private readonly jobLeaders: JobLeaderService;
+  private readonly jobs: ReadonlyMap<JobId, JobEntry>;
   private readonly slotTimeouts = new Map<AllocationId, ScheduledTask<void>>();
   /** Per task: state updates are sent one after the other. */
   private readonly updateChains = new Map<ExecutionAttemptId, Promise<void>>();
@@ -122,6 +108,11 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   private readonly missingFromJobMaster = new Set<AllocationId>();
   /** The JobMaster connection each task was deployed by: its state updates and acknowledgements go there. */
   private readonly taskConnections = new Map<ExecutionAttemptId, JobManagerConnection>();
+  /** The tasks' checkpoint acknowledgements, sent together per JobMaster and checkpoint. */
+  private readonly acknowledgements = new CheckpointAcknowledgementBatcher<JobManagerConnection>(
+    (flush) => setImmediate(() => this.runAsync(flush)),
+    (connection, jobId) => this.jobs.get(jobId)?.connection === connection,
+  );
   private rmRetrieval: LeaderRetrievalService | undefined;
   private rmLeader: { address: string; sessionId: string } | null = null;
   private rmRegistration:
@@ -151,6 +142,29 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
       component: 'TaskExecutor',
       resourceId: options.resourceId,
     });
+    this.jobLeaders = new JobLeaderService({
+      rpcService,
+      haServices: options.haServices,
+      registration: options.registration,
+      mainThread: this.getMainThreadExecutor(),
+      runAsync: (action) => this.runAsync(action),
+      scheduleRunAsync: (action, delayMs) => this.scheduleRunAsync(action, delayMs),
+      leaderLostTimeout: this.slotTimeout,
+      registrationInfo: () => ({
+        taskManagerAddress: this.getAddress(),
+        resourceId: this.resourceId,
+        sessionId: this.sessionId,
+        hostname: this.options.hostname ?? this.getHostname(),
+      }),
+      isStopping: () => this.stopping,
+      listener: {
+        jobManagerConnected: (job, jobMasterId, gateway, success) =>
+          this.establishJobManagerConnection(job, jobMasterId, gateway, success),
+        disconnectJobManager: (job, cause) => this.disconnectJobManagerConnection(job, cause),
+      },
+      logger: this.logger,
+    });
+    this.jobs = this.jobLeaders.jobs;
   }
 
   // ---------------------------------------------------------------------------------------------- lifecycle
@@ -212,14 +226,11 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     const tasks = this.slotTable.getTasks();
     for (const task of tasks) task.cancelExecution();
     for (const job of this.jobs.values()) {
-      job.registration?.cancel();
-      job.leaderLostTimer?.cancel();
-      await job.retrieval?.stop().catch(() => {});
       if (job.connection !== undefined) {
         farewells.push(job.connection.gateway.disconnectTaskManager(this.resourceId, cause));
       }
     }
-    this.jobs.clear();
+    await this.jobLeaders.stop();
     for (const timer of this.slotTimeouts.values()) timer.cancel();
     this.slotTimeouts.clear();
     this.rmHeartbeats?.stop();
@@ -411,7 +422,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     }
     this.logger.debug({ jobId, allocationId, slot: index, jobMasterAddress }, 'Allocated slot.');
     this.startSlotTimeout(allocationId);
-    const job = this.ensureJob(jobId, jobMasterAddress);
+    const job = this.jobLeaders.addJob(jobId, jobMasterAddress);
     if (job.connection !== undefined) this.offerSlotsToJobManager(job);
   }
 
@@ -470,111 +481,6 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   }
 
   // ---------------------------------------------------------------------------------------------- job leaders
-
-  /** `jobMasterAddress` is where the job's leader is when the backend cannot tell (standalone HA), as Flink. */
-  private ensureJob(jobId: JobId, jobMasterAddress?: string): JobEntry {
-    const existing = this.jobs.get(jobId);
-    if (existing !== undefined) return existing;
-    const job: JobEntry = {
-      jobId,
-      retrieval: undefined,
-      leader: null,
-      registration: undefined,
-      connection: undefined,
-      offerId: 0,
-      leaderLostTimer: undefined,
-    };
-    this.jobs.set(jobId, job);
-    const retrieval = this.options.haServices.getJobManagerLeaderRetriever(jobId, jobMasterAddress);
-    job.retrieval = retrieval;
-    retrieval
-      .start({
-        notifyLeaderAddress: (address, sessionId) =>
-          this.runAsync(() => this.notifyOfNewJobLeader(job, address, sessionId)),
-        handleError: (error) => this.logger.warn({ err: error, jobId }, 'Job leader retrieval failed.'),
-      })
-      .catch((error: unknown) => this.logger.warn({ err: error, jobId }, 'Could not follow the job leader.'));
-    return job;
-  }
-
-  private notifyOfNewJobLeader(job: JobEntry, address: string | null, sessionId: string | null): void {
-    if (this.jobs.get(job.jobId) !== job || this.stopping) return;
-    const leader = address !== null && sessionId !== null ? { address, sessionId } : null;
-    if (leader?.address === job.leader?.address && leader?.sessionId === job.leader?.sessionId) return;
-    this.logger.info({ jobId: job.jobId, leader }, 'New JobMaster leader.');
-    job.leader = leader;
-    if (leader === null) {
-      // The leader may only be unreachable for the HA backend for a moment (e.g. a ZooKeeper restart) and come back
-      // under the same session: keep its connection and tasks for a while.
-      job.registration?.cancel();
-      job.registration = undefined;
-      if (job.connection !== undefined && job.leaderLostTimer === undefined) {
-        job.leaderLostTimer = this.scheduleRunAsync(() => {
-          job.leaderLostTimer = undefined;
-          if (this.jobs.get(job.jobId) !== job || job.leader !== null) return;
-          this.disconnectJobManagerConnection(
-            job,
-            new Error(`JobManager responsible for ${job.jobId} lost the leadership.`),
-          );
-        }, this.slotTimeout);
-      }
-      return;
-    }
-    job.leaderLostTimer?.cancel();
-    job.leaderLostTimer = undefined;
-    if (job.connection !== undefined && job.connection.jobMasterId === leader.sessionId) return; // the same leader
-    this.disconnectJobManagerConnection(job, new Error(`JobManager responsible for ${job.jobId} lost the leadership.`));
-    this.connectToJobManager(job);
-  }
-
-  private connectToJobManager(job: JobEntry): void {
-    const leader = job.leader;
-    if (leader === null || this.stopping) return;
-    job.registration?.cancel();
-    const registration = new RetryingRegistration<
-      JobMasterGateway,
-      JobMasterId,
-      JobMasterTaskManagerRegistrationSuccess
-    >({
-      rpcService: this.getRpcService(),
-      targetName: `JobManager of job ${job.jobId}`,
-      targetAddress: leader.address,
-      fencingToken: leader.sessionId,
-      gateway: JobMasterGateway,
-      options: this.options.registration,
-      logger: this.logger,
-      invoke: (gateway, timeoutMs) =>
-        gateway.registerTaskManager(
-          job.jobId,
-          {
-            taskManagerAddress: this.getAddress(),
-            resourceId: this.resourceId,
-            sessionId: this.sessionId,
-            hostname: this.options.hostname ?? this.getHostname(),
-          },
-          timeoutMs,
-        ),
-    });
-    job.registration = registration;
-    this.getMainThreadExecutor()
-      .thenApply(
-        registration.result,
-        ({ gateway, success }) => {
-          if (job.registration !== registration || this.jobs.get(job.jobId) !== job) return; // outdated
-          job.registration = undefined;
-          this.establishJobManagerConnection(job, leader.sessionId, gateway, success);
-        },
-        (error: unknown) => {
-          if (job.registration !== registration) return;
-          job.registration = undefined;
-          if (!registration.isCanceled()) {
-            this.logger.warn({ err: error, jobId: job.jobId }, 'The JobMaster rejected the registration.');
-          }
-        },
-      )
-      .catch(() => {});
-    registration.startRegistration();
-  }
 
   private establishJobManagerConnection(
     job: JobEntry,
@@ -666,12 +572,9 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
 
   /** The job has no slots here any more: stop following its leader. */
   private closeJob(job: JobEntry, cause: Error): void {
-    job.leaderLostTimer?.cancel();
-    job.leaderLostTimer = undefined;
     const connection = job.connection;
     this.disconnectJobManagerConnection(job, cause);
-    this.jobs.delete(job.jobId);
-    job.retrieval?.stop().catch(() => {});
+    this.jobLeaders.removeJob(job);
     if (connection !== undefined) {
       connection.gateway.disconnectTaskManager(this.resourceId, serializeError(cause)).catch(() => {});
     }
@@ -688,7 +591,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
       this.logger.info({ jobId: job.jobId }, reason);
       this.disconnectJobManagerConnection(job, new Error(reason));
       // The leader may still be the same process (a transient problem): register with it again.
-      this.connectToJobManager(job);
+      this.jobLeaders.connect(job);
     }
   }
 
@@ -734,7 +637,7 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     const job = this.jobs.get(jobId);
     if (job === undefined) return;
     this.disconnectJobManagerConnection(job, new Error(cause?.message ?? 'Disconnected by the JobManager.'));
-    this.connectToJobManager(job);
+    this.jobLeaders.connect(job);
   }
 
   // ---------------------------------------------------------------------------------------------- tasks
@@ -794,7 +697,10 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
         acknowledgeCheckpoint: (t, checkpointId, handle) =>
           this.runAsync(() => {
             if (this.jobs.get(t.jobId)?.connection !== connection) return;
-            connection.gateway.acknowledgeCheckpoint(t.jobId, t.executionAttemptId, checkpointId, handle);
+            this.acknowledgements.add(connection, t.jobId, checkpointId, {
+              executionAttemptId: t.executionAttemptId,
+              state: handle,
+            });
           }),
         declineCheckpoint: (t, checkpointId, reason) =>
           this.runAsync(() => {
@@ -824,6 +730,8 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
 
   /** Sends a task's state change to its JobMaster, in order, retrying until delivered or the JobMaster is gone. */
   private updateTaskExecutionState(task: Task, state: TaskExecutionState): void {
+    // Acknowledgements the task sent before this update reach the JobMaster before it.
+    this.acknowledgements.flush();
     const connection = this.taskConnections.get(task.executionAttemptId) ?? this.jobs.get(task.jobId)?.connection;
     if (TERMINAL_EXECUTION_STATES.has(state.state)) {
       this.slotTable.removeTask(task.executionAttemptId);
@@ -881,6 +789,46 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     }
     if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
     task.triggerCheckpoint(checkpointId);
+  }
+
+  async triggerCheckpoints(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    checkpointId: number,
+    _timestamp: number,
+  ): Promise<void> {
+    const tasks = this.tasksOf(executionAttemptIds);
+    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
+    if (unknown.length > 0) {
+      throw new CheckpointException(
+        `TaskManager received a checkpoint request for unknown task ${unknown.join(', ')}.`,
+      );
+    }
+    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
+    for (const task of tasks) task?.triggerCheckpoint(checkpointId);
+  }
+
+  async confirmCheckpoints(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    checkpointId: number,
+    _timestamp: number,
+  ): Promise<void> {
+    const tasks = this.tasksOf(executionAttemptIds);
+    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
+    for (const task of tasks) task?.notifyCheckpointComplete(checkpointId);
+    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
+    if (unknown.length > 0) {
+      throw new CheckpointException(
+        `TaskManager received a checkpoint confirmation for unknown task ${unknown.join(', ')}.`,
+      );
+    }
+  }
+
+  /** The tasks of `executionAttemptIds` (untrusted: an array of strings), undefined where unknown. */
+  private tasksOf(executionAttemptIds: unknown): (Task | undefined)[] {
+    if (!Array.isArray(executionAttemptIds) || executionAttemptIds.length > MAX_BATCHED_TASKS) {
+      throw new CheckpointException(`The execution attempt ids must be an array of at most ${MAX_BATCHED_TASKS}.`);
+    }
+    return executionAttemptIds.map((id) => this.slotTable.getTask(requireString(id, 'executionAttemptId')));
   }
 
   async confirmCheckpoint(
