@@ -96,7 +96,7 @@ describe('a cluster of real processes', () => {
     });
   }, 90_000);
 
-  it('serves the REST API and dashboard when rest.port is set, and shuts every process down cleanly on SIGTERM: exit code 0, ports closed', async () => {
+  it('serves the REST API, dashboard and metrics (RPC layer included) when rest.port is set, and shuts every process down cleanly on SIGTERM: exit code 0, ports closed', async () => {
     let restUrl: string | undefined;
     cluster = await LocalProcessCluster.start({
       taskManagers: 1,
@@ -111,6 +111,12 @@ describe('a cluster of real processes', () => {
     const overview = (await (await fetch(`${restUrl}/overview`)).json()) as { taskmanagers: number };
     expect(overview.taskmanagers).toBe(1);
     expect(await (await fetch(`${restUrl}/`)).text()).toMatch(/<html/);
+    // /metrics carries the RPC layer's own metrics next to Flink's: the TaskManager's registration and heartbeats
+    // crossed the JobManager's connections.
+    const metrics = await (await fetch(`${restUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^flink_jobmanager_numRegisteredTaskManagers 1$/m);
+    expect(metrics).toMatch(/^flink_rpc_transport_received_bytes_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^flink_rpc_mailbox_size\{endpoint_class="ResourceManager"\} \d+$/m);
     const restPort = Number(new URL(restUrl as string).port);
     const [taskManager] = cluster.taskManagers;
     const [jobManager] = cluster.jobManagers;

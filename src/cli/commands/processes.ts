@@ -36,7 +36,7 @@ function configurationOf(argv: readonly string[], aliases: Readonly<Record<strin
 /** Starts the REST server with Flink's `rest.*` and `web.refresh-interval` options. */
 async function startRest(
   configuration: Configuration,
-  services: Pick<Parameters<typeof startRestServer>[0], 'rpcService' | 'haServices'>,
+  services: Pick<Parameters<typeof startRestServer>[0], 'rpcService' | 'haServices' | 'metricRegistries'>,
   overrides: { port?: number; address?: string } = {},
 ): Promise<RestServerHandle> {
   const port = overrides.port ?? configuration.get(O.restPort);
@@ -70,7 +70,11 @@ export async function jobmanagerCommand(argv: readonly string[], io: CliIo, sign
   const handle = await runJobManager(configuration);
   let rest: RestServerHandle;
   try {
-    rest = await startRest(configuration, handle);
+    rest = await startRest(configuration, {
+      rpcService: handle.rpcService,
+      haServices: handle.haServices,
+      metricRegistries: [handle.rpcMetrics],
+    });
   } catch (error) {
     await handle.close();
     throw error;

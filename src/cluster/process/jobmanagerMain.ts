@@ -11,6 +11,7 @@
  */
 
 import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
 import type { HighAvailabilityServices } from '../../ha/index.js';
 import { buildRpcAddress, type Logger, type RpcService } from '../../index.js';
 import { type Configuration, IllegalConfigurationException, loadConfiguration } from '../config/Configuration.js';
@@ -46,6 +47,8 @@ export interface JobManagerProcessHandle {
   /** `rpc.tcp://flink@host:port/` — the prefix of every endpoint address of this JobManager. */
   readonly address: string;
   readonly configuration: Configuration;
+  /** The RPC layer's metrics of this process (calls, mailboxes, connections): served at the REST server's `/metrics`. */
+  readonly rpcMetrics: Registry;
   /** Hands leadership over, stops the endpoints, the HA services and the RpcService. Idempotent. */
   close(): Promise<void>;
 }
@@ -61,12 +64,14 @@ export async function runJobManager(configuration: Configuration, logger?: Logge
       `${O.jobManagerRpcPort.key} must be a fixed port (not 0) with standalone HA: TaskManagers find the JobManager there.`,
     );
   }
+  const rpcMetrics = new Registry();
   const rpcService = await startRemoteRpcService(
     configuration,
     host,
     String(port),
     configuration.get(O.jobManagerBindHost),
     logger,
+    rpcMetrics,
   );
   const processLogger = (logger ?? rpcService.getLogger()).child({ process: 'jobmanager' });
   let haServices: HighAvailabilityServices | undefined;
@@ -105,6 +110,7 @@ export async function runJobManager(configuration: Configuration, logger?: Logge
       jobManager: started,
       address,
       configuration,
+      rpcMetrics,
       close: () => {
         closing ??= closeAll([
           () => started.close(),
@@ -209,6 +215,7 @@ async function startConfiguredRestServer(
     port: configuration.get(O.restPort),
     address: bindAddress === undefined || bindAddress === 'localhost' ? '127.0.0.1' : bindAddress,
     refreshIntervalMs: configuration.get(O.webRefreshInterval),
+    metricRegistries: [handle.rpcMetrics],
   });
 }
 

@@ -3,6 +3,7 @@
  * multi-process cluster, heartbeat services, and a clean shutdown on SIGINT/SIGTERM.
  */
 
+import type { Registry } from 'prom-client';
 import {
   DEFAULT_LEADER_SESSION_ID,
   type HighAvailabilityServices,
@@ -27,13 +28,17 @@ export const STANDALONE_ENDPOINT_IDS = {
   dispatcher: `dispatcher-${DEFAULT_LEADER_SESSION_ID}`,
 } as const;
 
-/** Starts a remote RpcService on `host` and `portRange`, bound to `bindHost` (default: `host`, never all interfaces). */
+/**
+ * Starts a remote RpcService on `host` and `portRange`, bound to `bindHost` (default: `host`, never all interfaces).
+ * `metrics` receives the RPC layer's metrics (calls, mailboxes, connections), for the process's `/metrics`.
+ */
 export async function startRemoteRpcService(
   configuration: Configuration,
   host: string,
   portRange: string,
   bindHost: string | undefined,
   logger?: Logger,
+  metrics?: Registry,
 ): Promise<RpcService> {
   return RpcSystem.load()
     .remoteServiceBuilder(
@@ -41,6 +46,7 @@ export async function startRemoteRpcService(
         askTimeout: configuration.get(O.askTimeout),
         componentName: RPC_SERVICE_NAME,
         ...(logger === undefined ? {} : { logger }),
+        ...(metrics === undefined ? {} : { metrics }),
       },
       host,
       portRange,
