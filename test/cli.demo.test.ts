@@ -19,13 +19,17 @@ describe('flink-rpc demo', () => {
       stderr: stderr as unknown as NodeJS.WriteStream,
     });
     const out = stdout.text;
+    expect(code, `${out}\n${stderr.text}`).toBe(0);
     expect(out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/2 TaskManagers registered at the ResourceManager: 4 slots/);
-    expect(out).toMatch(/Half-way \(\d+ records committed\): SIGKILL TaskManager \S+/);
-    expect(out).toMatch(/RESTARTING|restarts: 1/);
-    expect(out).toMatch(/Job FINISHED after .*: [1-9]\d* restart\(s\)/);
+    expect(out).toMatch(/RUNNING +tasks 2\/2 running \| committed +\d+\/6000 \| checkpoints \d+ \| restarts 0/);
+    expect(out).toMatch(/Half-way \(\d+ records committed\): SIGKILL TaskManager \S+ \(pid \d+\)/);
+    expect(out).toMatch(/restarts [1-9]/);
+    expect(out).toMatch(/Job FINISHED after [1-9]\d* restart\(s\)/);
+    expect(out).toMatch(
+      /Failover after the kill: detected \d+ ms .*restarted \d+ ms, all tasks RUNNING again \d+ ms\./,
+    );
     expect(out).toContain('Output check: exactly once: all 6000 records committed once');
     expect(out).toContain('Demo succeeded.');
-    expect(code, `${out}\n${stderr.text}`).toBe(0);
   }, 90_000);
 });

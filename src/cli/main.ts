@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { DemoOptions } from './commands/demo.js';
 import { cancelJob, listJobs, runJob } from './commands/jobs.js';
 import { CliError, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './output.js';
 import { ClusterUnreachableError, RestApiError, RestClient, restUrlOf } from './RestClient.js';
@@ -204,18 +205,10 @@ ${examples}`;
     .option('-p, --rest-port <port>', 'REST and dashboard port (0 picks a free one)', port, 8081)
     .option('--keep-running', 'keep the cluster (and its dashboard) up after the job, until Ctrl-C', false)
     .exitOverride()
-    .action(async (options: DemoFlags) => {
+    .action(async (options: DemoOptions) => {
       const { demoCommand } = await import('./commands/demo.js');
       setExitCode(await demoCommand(options, io, signal));
     });
-}
-
-interface DemoFlags {
-  taskmanagers: number;
-  slots: number;
-  records: number;
-  restPort: number;
-  keepRunning: boolean;
 }
 
 interface MiniClusterFlags {

@@ -1,188 +1,285 @@
 /**
- * `flink-rpc demo`: the cluster as a person runs it. A JobManager (with the REST API and dashboard) and three
- * TaskManagers start as processes through this very command; an exactly-once job is submitted over REST and followed
- * with the progress view of `run`; half-way one TaskManager that runs tasks is SIGKILLed; the JobManager notices by
- * heartbeat and restarts the job from its latest checkpoint; at the end the output is checked (every record exactly
- * once) and every process is stopped. `--keep-running` leaves the cluster up afterwards to browse the dashboard.
+ * `flink-rpc demo` (and `npm run demo`): a small Flink on flink-rpc, as real processes.
+ *
+ * Starts a JobManager (with the REST API and dashboard) and TaskManagers as child processes on loopback (standalone
+ * HA: fixed addresses, no ZooKeeper), runs an exactly-once job (a generator whose records go to a transactional file
+ * sink committed on checkpoints), SIGKILLs a TaskManager that runs tasks half-way through, and prints one progress line
+ * per second while the JobManager detects the loss by heartbeat and restarts the job from its latest checkpoint. At
+ * the end it prints the failover timeline, checks the output — every record exactly once — and stops every process it
+ * started (`--keep-running` first leaves the cluster up for the dashboard until Ctrl-C). Exit 0 on success, else 1.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyExactlyOnce } from '../../cluster/task/verifyExactlyOnce.js';
-import type { JobDetails } from '../../cluster/types.js';
-import { TERMINAL_JOB_STATUSES } from '../../cluster/types.js';
-import { CliChild } from '../children.js';
-import { committedRecordsOf, generatorSinks } from '../committedRecords.js';
+import {
+  type DispatcherGateway,
+  type JobDetails,
+  type JobGraph,
+  type JobStatus,
+  LocalProcessCluster,
+  TERMINAL_JOB_STATUSES,
+  verifyExactlyOnce,
+} from '../../cluster/index.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK } from '../output.js';
-import { formatDuration, ProgressView } from '../progress.js';
-import { RestClient } from '../RestClient.js';
 import { sleep } from '../sleep.js';
 
 export interface DemoOptions {
   readonly taskmanagers: number;
   readonly slots: number;
   readonly records: number;
+  /** REST and dashboard port of the JobManager (0 picks a free one). */
   readonly restPort: number;
   readonly keepRunning: boolean;
 }
 
-const HEARTBEAT = ['-Dheartbeat.interval=500', '-Dheartbeat.timeout=2000'];
+const HEARTBEAT = { interval: 500, timeout: 2_000 };
+const CHECKPOINT_INTERVAL_MS = 500;
+const VERTEX_ID = 'generator';
+
+type Say = (line: string) => void;
 
 export async function demoCommand(options: DemoOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   const started = Date.now();
-  const clock = (): string => `${((Date.now() - started) / 1_000).toFixed(1).padStart(5)} s`;
-  const say = (line: string): void => {
-    io.stdout.write(`[${clock()}] ${line}\n`);
+  const say: Say = (line) => {
+    io.stdout.write(`[${((Date.now() - started) / 1_000).toFixed(1).padStart(5)}s] ${line}\n`);
   };
   const workDir = await mkdtemp(join(tmpdir(), 'flink-rpc-demo-'));
-  const children: CliChild[] = [];
-  let result = EXIT_FAILURE;
+  let ok = false;
+  let cluster: LocalProcessCluster | undefined;
   try {
-    const rpcPort = await freePort();
-    const common = ['-Djobmanager.rpc.address=127.0.0.1', `-Djobmanager.rpc.port=${rpcPort}`, ...HEARTBEAT];
     say(`Starting a JobManager and ${options.taskmanagers} TaskManagers (${options.slots} slots each) as processes…`);
-    const jobManager = new CliChild('jobmanager', [
-      'jobmanager',
-      ...common,
-      '--rest-port',
-      String(options.restPort),
-      '-Dweb.refresh-interval=500',
-      `-Dstate.checkpoints.dir=${join(workDir, 'checkpoints')}`,
-    ]);
-    children.push(jobManager);
-    const restUrl = (await jobManager.waitFor(/REST API and dashboard at (http:\/\/\S+)/))[1] as string;
-    say(`JobManager ready. Dashboard: ${restUrl}  (open it to watch the demo live)`);
-    const taskManagers = new Map<string, CliChild>();
-    await Promise.all(
-      Array.from({ length: options.taskmanagers }, async (_, i) => {
-        const child = new CliChild(`taskmanager-${i + 1}`, [
-          'taskmanager',
-          '--slots',
-          String(options.slots),
-          ...common,
-        ]);
-        children.push(child);
-        const id = (await child.waitFor(/TaskManager (\S+) ready/))[1] as string;
-        taskManagers.set(id, child);
-      }),
-    );
-    const client = new RestClient(restUrl);
-    await waitUntil(async () => (await client.overview()).taskmanagers === options.taskmanagers, 30_000);
-    const overview = await client.overview();
-    say(`${overview.taskmanagers} TaskManagers registered at the ResourceManager: ${overview['slots-total']} slots.`);
-
-    const parallelism = Math.max(1, Math.min(4, overview['slots-total'] - options.slots));
-    const graph = {
-      name: 'exactly-once generator',
-      vertices: [
-        {
-          id: 'generator',
-          name: 'Generator → transactional file sink',
-          parallelism,
-          operator: 'generator',
-          config: { records: options.records, recordsPerStep: 10, stepDelayMs: 20, output: join(workDir, 'output') },
-        },
-      ],
-      checkpointing: { interval: 500, timeout: 10_000 },
-      restartStrategy: { type: 'fixed-delay', attempts: 3, delay: 500 },
-    };
-    const jobId = await client.submit(graph);
-    say(
-      `Submitted '${graph.name}' as job ${jobId}: ${options.records} numbered records from ${parallelism} tasks into a ` +
-        'file sink that commits only when a checkpoint completes (every 500 ms).',
-    );
-
-    const sinks = generatorSinks(graph);
-    const view = new ProgressView(io.stdout, clock);
-    let killed: { id: string; at: number } | undefined;
-    let restartedAt: number | undefined;
-    let final: JobDetails | undefined;
-    while (final === undefined && !signal.aborted) {
-      const [job, checkpoints, committed] = await Promise.all([client.job(jobId), client.checkpoints(jobId)])
-        .then(async ([job, checkpoints]) => [job, checkpoints, await committedRecordsOf(job, sinks)] as const)
-        .catch(() => [undefined, undefined, undefined] as const);
-      if (job !== undefined) {
-        view.update({
-          job,
-          ...(checkpoints === undefined ? {} : { checkpoints }),
-          ...(committed === undefined ? {} : { recordsCommitted: committed }),
-        });
-        if (killed !== undefined && restartedAt === undefined && job.numRestarts > 0) restartedAt = Date.now();
-        if (TERMINAL_JOB_STATUSES.has(job.state)) final = job;
-        if (killed === undefined && (committed ?? 0) >= options.records / 2) {
-          const victim = victimOf(job, taskManagers);
-          if (victim !== undefined) {
-            view.done();
-            say(`Half-way (${committed} records committed): SIGKILL TaskManager ${victim} — it runs tasks of the job.`);
-            taskManagers.get(victim)?.kill();
-            killed = { id: victim, at: Date.now() };
-          }
-        }
-      }
-      await sleep(250, signal);
-    }
-    view.done();
-    if (final === undefined) {
-      say('Interrupted.');
-      return EXIT_FAILURE;
-    }
-    const checkpoints = await client.checkpoints(jobId);
-    say(
-      `Job ${final.state} after ${formatDuration(final.duration)}: ${final.numRestarts} restart(s), ` +
-        `${checkpoints.counts.completed} checkpoints completed` +
-        (checkpoints.latest.restored === null ? '.' : `, restored from checkpoint ${checkpoints.latest.restored.id}.`),
-    );
-    if (killed !== undefined && restartedAt !== undefined) {
-      say(
-        `Failover: the restart began ${formatDuration(restartedAt - killed.at)} after the SIGKILL (heartbeat timeout 2 s).`,
-      );
-    }
-    const report = await verifyExactlyOnce(join(workDir, 'output'), {
-      records: options.records,
-      vertexId: 'generator',
+    cluster = await LocalProcessCluster.start({
+      taskManagers: options.taskmanagers,
+      slotsPerTaskManager: options.slots,
+      configuration: {
+        'heartbeat.interval': `${HEARTBEAT.interval} ms`,
+        'heartbeat.timeout': `${HEARTBEAT.timeout} ms`,
+        'cluster.registration.max-timeout': '2 s',
+        'cluster.registration.error-delay': '500 ms',
+        'state.checkpoints.dir': join(workDir, 'checkpoints'),
+        'rest.port': options.restPort,
+        'web.refresh-interval': '1 s',
+      },
+      onLine: (name, line) => {
+        const dashboard = /REST API and dashboard at (\S+)/.exec(line)?.[1];
+        if (dashboard !== undefined) say(`Dashboard: ${dashboard}/  (open it to watch the job live)`);
+        else if (/ ready at /.test(line)) say(`${name}: ${line}`);
+      },
     });
-    say(`Output check: ${report.summary}`);
-    const ok = final.state === 'FINISHED' && report.ok && killed !== undefined && final.numRestarts >= 1;
+    const dispatcher = await cluster.dispatcher();
+    const overview = await dispatcher.requestClusterOverview();
+    say(`${overview.taskmanagers} TaskManagers registered at the ResourceManager: ${overview['slots-total']} slots.`);
+    if (!signal.aborted) {
+      ok = await runJob(cluster, dispatcher, overview['slots-total'], join(workDir, 'output'), options, say, signal);
+    }
     if (options.keepRunning && !signal.aborted) {
-      say(`The cluster keeps running: dashboard ${restUrl}, or 'flink-rpc list -m ${restUrl}'. Ctrl-C to stop.`);
+      say('The cluster keeps running: browse the dashboard above. Ctrl-C to stop.');
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     }
-    result = ok ? EXIT_OK : EXIT_FAILURE;
+  } catch (error) {
+    say(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    ok = false;
   } finally {
-    say('Stopping the cluster (SIGTERM to every process)…');
-    await Promise.all(children.map((child) => child.stop()));
+    if (cluster !== undefined) {
+      say('Stopping the cluster (SIGTERM to every process it started)…');
+      await cluster.close();
+      const unclean = [...cluster.jobManagers, ...cluster.taskManagers].filter(
+        (child) => child.exitStatus()?.signal !== 'SIGKILL' && child.exitStatus()?.code !== 0,
+      );
+      if (unclean.length > 0) {
+        say(`Processes that did not stop cleanly: ${unclean.map((child) => child.name).join(', ')}`);
+        ok = false;
+      }
+    }
     await rm(workDir, { recursive: true, force: true });
   }
-  say(result === EXIT_OK ? 'Demo succeeded.' : 'Demo FAILED.');
-  return result;
+  say(ok ? 'Demo succeeded.' : 'Demo FAILED.');
+  return ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** A TaskManager (still running) that holds tasks of the job. */
-function victimOf(job: JobDetails, taskManagers: ReadonlyMap<string, CliChild>): string | undefined {
-  for (const vertex of job.vertices) {
-    for (const subtask of vertex.subtasks) {
-      const id = subtask['taskmanager-id'];
-      if (id !== undefined && taskManagers.get(id)?.running === true) return id;
+async function runJob(
+  cluster: LocalProcessCluster,
+  dispatcher: DispatcherGateway,
+  slotsTotal: number,
+  output: string,
+  options: DemoOptions,
+  say: Say,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { records } = options;
+  // Leave one TaskManager's slots free, so the job finds slots again once a TaskManager is gone.
+  const parallelism = Math.max(1, Math.min(4, slotsTotal - options.slots));
+  const job: JobGraph = {
+    name: 'exactly-once generator',
+    vertices: [
+      {
+        id: VERTEX_ID,
+        name: 'Generator → transactional file sink',
+        parallelism,
+        operator: 'generator',
+        config: { records, recordsPerStep: 10, stepDelayMs: 20, output },
+      },
+    ],
+    checkpointing: { interval: CHECKPOINT_INTERVAL_MS, timeout: 10_000 },
+    restartStrategy: { type: 'fixed-delay', attempts: 3, delay: 500 },
+  };
+  const jobId = await dispatcher.submitJob(job, 10_000);
+  say(
+    `Submitted job ${jobId}: ${records} numbered records from ${parallelism} tasks into a file sink that commits ` +
+      `only when a checkpoint completes (every ${CHECKPOINT_INTERVAL_MS} ms).`,
+  );
+
+  const timeline = new FailoverTimeline(dispatcher, jobId);
+  let killed = false;
+  let result: JobStatus | undefined;
+  let resultError: unknown;
+  const resultPromise = dispatcher.requestJobResult(jobId, 10 * 60_000).then(
+    (r) => {
+      result = r.status;
+    },
+    (error: unknown) => {
+      resultError = error;
+    },
+  );
+  try {
+    while (result === undefined && resultError === undefined && !signal.aborted) {
+      const progress = await readProgress(dispatcher, jobId, output, records);
+      say(
+        `${progress.details.state.padEnd(10)} tasks ${progress.running}/${progress.total} running | ` +
+          `committed ${String(progress.committed).padStart(String(records).length)}/${records} | ` +
+          `checkpoints ${progress.checkpoints} | restarts ${progress.details.numRestarts}`,
+      );
+      if (TERMINAL_JOB_STATUSES.has(progress.details.state)) break;
+      if (!killed && progress.committed >= records / 2) {
+        const victimId = taskManagersOf(progress.details).find((id) => cluster.taskManager(id) !== undefined);
+        const victim = victimId === undefined ? undefined : cluster.taskManager(victimId);
+        if (victim === undefined) throw new Error('No TaskManager runs tasks of the job.');
+        say(
+          `Half-way (${progress.committed} records committed): SIGKILL TaskManager ${victimId} (pid ${victim.pid}), ` +
+            'which runs tasks of the job.',
+        );
+        killed = true;
+        timeline.start();
+        victim.kill('SIGKILL');
+      }
+      await Promise.race([resultPromise, sleep(1_000, signal)]);
+    }
+  } finally {
+    await timeline.stop();
+  }
+  if (signal.aborted && result === undefined) {
+    say('Interrupted: stopping the demo.');
+    return false;
+  }
+  if (resultError !== undefined) throw resultError;
+  const stats = await dispatcher.requestCheckpointStats(jobId);
+  const details = await dispatcher.requestJob(jobId);
+  say(
+    `Job ${details.state} after ${details.numRestarts} restart(s); ${stats.counts.completed} checkpoints completed` +
+      (stats.latest.restored ? `, restored from checkpoint ${stats.latest.restored.id}.` : '.'),
+  );
+  const failover = timeline.describe();
+  if (failover !== undefined) say(failover);
+  const report = await verifyExactlyOnce(output, { records, vertexId: VERTEX_ID });
+  say(`Output check: ${report.summary}`);
+  return details.state === 'FINISHED' && report.ok && killed && details.numRestarts >= 1;
+}
+
+interface Progress {
+  readonly details: JobDetails;
+  readonly running: number;
+  readonly total: number;
+  readonly committed: number;
+  readonly checkpoints: number;
+}
+
+async function readProgress(
+  dispatcher: DispatcherGateway,
+  jobId: string,
+  output: string,
+  records: number,
+): Promise<Progress> {
+  const [details, stats, report] = await Promise.all([
+    dispatcher.requestJob(jobId),
+    dispatcher.requestCheckpointStats(jobId),
+    // What a person would count by hand: the records the sink has committed so far.
+    verifyExactlyOnce(output, { records, vertexId: VERTEX_ID }).catch(() => undefined),
+  ]);
+  return {
+    details,
+    running: details['status-counts'].RUNNING,
+    total: totalTasks(details),
+    committed: report?.committed ?? 0,
+    checkpoints: stats.counts.completed,
+  };
+}
+
+function totalTasks(details: JobDetails): number {
+  return details.vertices.reduce((sum, vertex) => sum + vertex.parallelism, 0);
+}
+
+/** The TaskManagers that run tasks of the job, by resource id. */
+function taskManagersOf(details: JobDetails): string[] {
+  const ids = new Set<string>();
+  for (const vertex of details.vertices) {
+    for (const subtask of vertex.subtasks) if (subtask['taskmanager-id']) ids.add(subtask['taskmanager-id']);
+  }
+  return [...ids].sort();
+}
+
+/** Watches the job every 50 ms after the kill: when the loss was detected, the job restarted, and ran again. */
+class FailoverTimeline {
+  private killedAt = 0;
+  private detectedAt: number | undefined;
+  private restartedAt: number | undefined;
+  private runningAt: number | undefined;
+  private watching: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly dispatcher: DispatcherGateway,
+    private readonly jobId: string,
+  ) {}
+
+  start(): void {
+    this.killedAt = Date.now();
+    this.watching = this.watch();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watching;
+  }
+
+  /** One line, or undefined if nothing was killed. */
+  describe(): string | undefined {
+    if (this.killedAt === 0) return undefined;
+    const since = (at: number | undefined) => (at === undefined ? 'not seen' : `${at - this.killedAt} ms`);
+    return (
+      `Failover after the kill: detected ${since(this.detectedAt)} (heartbeat interval ${HEARTBEAT.interval} ms, ` +
+      `timeout ${HEARTBEAT.timeout} ms), restarted ${since(this.restartedAt)}, ` +
+      `all tasks RUNNING again ${since(this.runningAt)}.`
+    );
+  }
+
+  private async watch(): Promise<void> {
+    while (!this.stopped && this.runningAt === undefined) {
+      try {
+        const details = await this.dispatcher.requestJob(this.jobId);
+        const now = Date.now();
+        if (this.detectedAt === undefined && (details.state !== 'RUNNING' || details.numRestarts > 0)) {
+          this.detectedAt = now;
+        }
+        if (this.restartedAt === undefined && details.numRestarts > 0) this.restartedAt = now;
+        if (this.restartedAt !== undefined && details['status-counts'].RUNNING === totalTasks(details)) {
+          this.runningAt = now;
+        }
+        if (TERMINAL_JOB_STATUSES.has(details.state)) return;
+      } catch {
+        // the JobManager is busy failing over: ask again
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  return undefined;
-}
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for the cluster.`);
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
