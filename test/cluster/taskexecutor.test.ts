@@ -218,6 +218,23 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
     await expect(te.cancelTask('nope', 1_000)).rejects.toThrow('Cannot find task to stop for execution nope.');
   });
 
+  it('refuses checkpoint messages for tasks it does not run, naming them, and bad checkpoint ids', async () => {
+    await expect(te.triggerCheckpoint('ghost', 1, 0)).rejects.toThrow(
+      'TaskManager received a checkpoint request for unknown task ghost.',
+    );
+    await expect(te.confirmCheckpoint('ghost', 1, 0)).rejects.toThrow(
+      'TaskManager received a checkpoint confirmation for unknown task ghost.',
+    );
+    await expect(te.abortCheckpoint('ghost', 1, 0)).rejects.toThrow(
+      'TaskManager received an aborted checkpoint for unknown task ghost.',
+    );
+    await expect(te.triggerCheckpoints(['a', 'b'], 1, 0)).rejects.toThrow(
+      'TaskManager received a checkpoint request for unknown task a, b.',
+    );
+    await expect(te.triggerCheckpoints(['a'], 1.5, 0)).rejects.toThrow('The checkpoint id must be an integer.');
+    await expect(te.triggerCheckpoint(42 as unknown as string, 1, 0)).rejects.toThrow(/executionAttemptId/);
+  });
+
   it('refuses slot requests of a foreign ResourceManager and for slots of another job', async () => {
     startJobManagerHeartbeats();
     await declareSlots(2);

@@ -779,16 +779,9 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
   async triggerCheckpoint(
     executionAttemptId: ExecutionAttemptId,
     checkpointId: number,
-    _timestamp: number,
+    timestamp: number,
   ): Promise<void> {
-    const task = this.slotTable.getTask(executionAttemptId);
-    if (task === undefined) {
-      throw new CheckpointException(
-        `TaskManager received a checkpoint request for unknown task ${executionAttemptId}.`,
-      );
-    }
-    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
-    task.triggerCheckpoint(checkpointId);
+    return this.triggerCheckpoints([executionAttemptId], checkpointId, timestamp);
   }
 
   async triggerCheckpoints(
@@ -796,15 +789,17 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     checkpointId: number,
     _timestamp: number,
   ): Promise<void> {
-    const tasks = this.tasksOf(executionAttemptIds);
-    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
-    if (unknown.length > 0) {
-      throw new CheckpointException(
-        `TaskManager received a checkpoint request for unknown task ${unknown.join(', ')}.`,
-      );
-    }
-    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
+    const tasks = this.checkpointTasks(executionAttemptIds, checkpointId);
+    this.requireKnown(executionAttemptIds, tasks, 'a checkpoint request');
     for (const task of tasks) task?.triggerCheckpoint(checkpointId);
+  }
+
+  async confirmCheckpoint(
+    executionAttemptId: ExecutionAttemptId,
+    checkpointId: number,
+    timestamp: number,
+  ): Promise<void> {
+    return this.confirmCheckpoints([executionAttemptId], checkpointId, timestamp);
   }
 
   async confirmCheckpoints(
@@ -812,38 +807,10 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     checkpointId: number,
     _timestamp: number,
   ): Promise<void> {
-    const tasks = this.tasksOf(executionAttemptIds);
-    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
+    const tasks = this.checkpointTasks(executionAttemptIds, checkpointId);
+    // The known tasks commit even when one of the batch is gone: their checkpoint did complete.
     for (const task of tasks) task?.notifyCheckpointComplete(checkpointId);
-    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
-    if (unknown.length > 0) {
-      throw new CheckpointException(
-        `TaskManager received a checkpoint confirmation for unknown task ${unknown.join(', ')}.`,
-      );
-    }
-  }
-
-  /** The tasks of `executionAttemptIds` (untrusted: an array of strings), undefined where unknown. */
-  private tasksOf(executionAttemptIds: unknown): (Task | undefined)[] {
-    if (!Array.isArray(executionAttemptIds) || executionAttemptIds.length > MAX_BATCHED_TASKS) {
-      throw new CheckpointException(`The execution attempt ids must be an array of at most ${MAX_BATCHED_TASKS}.`);
-    }
-    return executionAttemptIds.map((id) => this.slotTable.getTask(requireString(id, 'executionAttemptId')));
-  }
-
-  async confirmCheckpoint(
-    executionAttemptId: ExecutionAttemptId,
-    checkpointId: number,
-    _timestamp: number,
-  ): Promise<void> {
-    const task = this.slotTable.getTask(executionAttemptId);
-    if (task === undefined) {
-      throw new CheckpointException(
-        `TaskManager received a checkpoint confirmation for unknown task ${executionAttemptId}.`,
-      );
-    }
-    if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
-    task.notifyCheckpointComplete(checkpointId);
+    this.requireKnown(executionAttemptIds, tasks, 'a checkpoint confirmation');
   }
 
   async abortCheckpoint(
@@ -851,14 +818,34 @@ export class TaskExecutor extends RpcEndpoint implements TaskExecutorGateway {
     checkpointId: number,
     _timestamp: number,
   ): Promise<void> {
-    const task = this.slotTable.getTask(executionAttemptId);
-    if (task === undefined) {
-      throw new CheckpointException(
-        `TaskManager received an aborted checkpoint for unknown task ${executionAttemptId}.`,
-      );
+    const tasks = this.checkpointTasks([executionAttemptId], checkpointId);
+    this.requireKnown([executionAttemptId], tasks, 'an aborted checkpoint');
+    tasks[0]?.notifyCheckpointAborted(checkpointId);
+  }
+
+  /**
+   * The tasks of `executionAttemptIds` (untrusted: an array of strings), undefined where unknown, after checking
+   * that `checkpointId` is an integer.
+   */
+  private checkpointTasks(executionAttemptIds: unknown, checkpointId: unknown): (Task | undefined)[] {
+    if (!Array.isArray(executionAttemptIds) || executionAttemptIds.length > MAX_BATCHED_TASKS) {
+      throw new CheckpointException(`The execution attempt ids must be an array of at most ${MAX_BATCHED_TASKS}.`);
     }
+    const tasks = executionAttemptIds.map((id) => this.slotTable.getTask(requireString(id, 'executionAttemptId')));
     if (!Number.isSafeInteger(checkpointId)) throw new CheckpointException('The checkpoint id must be an integer.');
-    task.notifyCheckpointAborted(checkpointId);
+    return tasks;
+  }
+
+  /** Throws, naming them, if some of `executionAttemptIds` have no task here. */
+  private requireKnown(
+    executionAttemptIds: readonly ExecutionAttemptId[],
+    tasks: readonly (Task | undefined)[],
+    what: string,
+  ): void {
+    const unknown = executionAttemptIds.filter((_id, index) => tasks[index] === undefined);
+    if (unknown.length > 0) {
+      throw new CheckpointException(`TaskManager received ${what} for unknown task ${unknown.join(', ')}.`);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- introspection
