@@ -12,18 +12,9 @@ const JOB = 'job-1';
 const JM_ADDRESS = 'rpc://testing/jm';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function eventually(check: () => void | Promise<void>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(10);
-    }
-  }
-}
+/** Retries `check` until it passes (vitest's waitFor, polling every 10 ms). */
+const eventually = (check: () => void | Promise<void>, timeoutMs = 3_000) =>
+  vi.waitFor(check, { timeout: timeoutMs, interval: 10 });
 
 function slotReport(resourceId: string, slots: number, allocated: Record<number, [string, string]> = {}): SlotReport {
   return {

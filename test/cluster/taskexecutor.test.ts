@@ -25,18 +25,9 @@ const registration: RetryingRegistrationOptions = {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function eventually(check: () => void | Promise<void>, timeoutMs = 4_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(10);
-    }
-  }
-}
+/** Retries `check` until it passes (vitest's waitFor, polling every 10 ms). */
+const eventually = (check: () => void | Promise<void>, timeoutMs = 4_000) =>
+  vi.waitFor(check, { timeout: timeoutMs, interval: 10 });
 
 /** A contender that publishes the address it is told, per grant. */
 async function elect(election: LeaderElection, address: () => string): Promise<{ sessions: string[] }> {
