@@ -11,6 +11,7 @@ import {
   JobSubmissionException,
   UnknownComponentException,
 } from '../../src/cluster/index.js';
+import { emptyTaskCounts } from '../../src/cluster/jobmaster/ExecutionGraph.js';
 import type {
   CheckpointStats,
   CheckpointStatsEntry,
@@ -118,17 +119,7 @@ function jobSummary(job: FakeJob, now: number) {
 }
 
 function counts(state: ExecutionState, n: number): TaskCounts {
-  const result: TaskCounts = {
-    CREATED: 0,
-    SCHEDULED: 0,
-    DEPLOYING: 0,
-    INITIALIZING: 0,
-    RUNNING: 0,
-    FINISHED: 0,
-    CANCELING: 0,
-    CANCELED: 0,
-    FAILED: 0,
-  };
+  const result = emptyTaskCounts();
   result[state] = n;
   return result;
 }
