@@ -162,12 +162,18 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
     await service.closeAsync();
   });
 
+  /** Registers the (fake) JobMaster at the ResourceManager and declares that the job needs `n` slots. */
   async function declareSlots(n: number): Promise<void> {
     const rm = await rmGateway();
     expect(await rm.registerJobMaster(jobMasterId, 'jm-resource', JM_ADDRESS, JOB, 1_000)).toMatchObject({
       kind: 'success',
     });
-    await rm.declareRequiredResources(
+    await redeclareSlots(n);
+  }
+
+  /** Changes the number of slots the already registered JobMaster declares. */
+  async function redeclareSlots(n: number): Promise<void> {
+    await (await rmGateway()).declareRequiredResources(
       jobMasterId,
       { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: n },
       1_000,
@@ -322,12 +328,7 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
     await declareSlots(2);
     await eventually(() => expect(offers.flat()).toHaveLength(2));
     const [kept, dropped] = offers.flat().map((offer) => offer.allocationId) as [string, string];
-    const rm = await rmGateway();
-    await rm.declareRequiredResources(
-      jobMasterId,
-      { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: 1 },
-      1_000,
-    );
+    await redeclareSlots(1);
     heartbeatLoop = setInterval(() => void te.heartbeatFromJobManager('jm-resource', [kept]).catch(() => {}), 40);
     await eventually(async () => expect(await allocatedSlots()).toEqual([kept]));
     expect(dropped).not.toBe(kept);
@@ -354,13 +355,7 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
         disconnectTaskManager: async () => {},
       }),
     );
-    const rm = await rmGateway();
-    await rm.registerJobMaster(jobMasterId, 'jm-resource', JM_ADDRESS, JOB, 1_000);
-    await rm.declareRequiredResources(
-      jobMasterId,
-      { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: 1 },
-      1_000,
-    );
+    await declareSlots(1);
     await eventually(() => expect(answers.slice(0, 2)).toEqual(['timeout', 'error']));
     // the same allocation was offered twice, then freed (the ResourceManager may allocate anew)
     expect(offers[0]?.[0]?.allocationId).toBe(offers[1]?.[0]?.allocationId);
@@ -381,22 +376,12 @@ describe('TaskExecutor with a ResourceManager and a (fake) JobMaster', () => {
         disconnectTaskManager: async () => {},
       }),
     );
-    const rm = await rmGateway();
-    await rm.registerJobMaster(jobMasterId, 'jm-resource', JM_ADDRESS, JOB, 1_000);
-    await rm.declareRequiredResources(
-      jobMasterId,
-      { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: 1 },
-      1_000,
-    );
+    await declareSlots(1);
     await eventually(() => expect(offers.length).toBeGreaterThanOrEqual(1));
-    await rm.declareRequiredResources(
-      jobMasterId,
-      { jobId: JOB, jobMasterAddress: JM_ADDRESS, numberOfRequiredSlots: 0 },
-      1_000,
-    );
+    await redeclareSlots(0);
     await eventually(async () => {
       expect(await allocatedSlots()).toEqual([]);
-      expect(await rm.requestResourceOverview()).toMatchObject({ numberFreeSlots: 2 });
+      expect(await (await rmGateway()).requestResourceOverview()).toMatchObject({ numberFreeSlots: 2 });
     });
   });
 
