@@ -12,13 +12,7 @@ import type { JobGraph } from '../../src/cluster/types.js';
 import { EmbeddedHaServices, EmbeddedLeaderRegistry } from '../../src/ha/index.js';
 import { HeartbeatServices } from '../../src/heartbeat/index.js';
 import { FencingTokenException, type RpcService, RpcSystem } from '../../src/index.js';
-
-const REGISTRATION = {
-  initialRegistrationTimeout: 100,
-  maxRegistrationTimeout: 1_000,
-  errorDelay: 100,
-  refusedRegistrationDelay: 100,
-};
+import { FAST_REGISTRATION, waitFor } from './support/jobs.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -32,15 +26,8 @@ async function remoteService(): Promise<RpcService> {
   return service;
 }
 
-async function waitUntil<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const waitUntil = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000) =>
+  waitFor(what, probe, timeoutMs, 25);
 
 /**
  * A generator job of two subtasks writing `records` records to `output`, slow enough (about a second) to checkpoint
@@ -80,7 +67,7 @@ describe('Dispatcher failover', () => {
         haServices: ha,
         stores,
         heartbeat,
-        registration: REGISTRATION,
+        registration: FAST_REGISTRATION,
         rpcTimeout: 2_000,
       });
       cleanups.push(() => handle.close());
@@ -99,7 +86,7 @@ describe('Dispatcher failover', () => {
         haServices: taskManagerHa,
         numberOfSlots: 1,
         heartbeat,
-        registration: REGISTRATION,
+        registration: FAST_REGISTRATION,
         taskCancellationTimeout: 2_000,
       });
       taskManagers.push(handle);
@@ -152,7 +139,12 @@ describe('Dispatcher failover', () => {
     const cluster = new MiniCluster({
       taskManagers: 2,
       slotsPerTaskManager: 1,
-      configuration: { heartbeatInterval: 100, heartbeatTimeout: 500, registration: REGISTRATION, rpcTimeout: 2_000 },
+      configuration: {
+        heartbeatInterval: 100,
+        heartbeatTimeout: 500,
+        registration: FAST_REGISTRATION,
+        rpcTimeout: 2_000,
+      },
     });
     cleanups.push(() => cluster.close());
     await cluster.start();
@@ -195,7 +187,7 @@ describe('Dispatcher failover', () => {
         haServices: ha,
         stores,
         heartbeat,
-        registration: REGISTRATION,
+        registration: FAST_REGISTRATION,
       });
       cleanups.push(() => handle.close());
       return handle;

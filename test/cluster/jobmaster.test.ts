@@ -19,40 +19,21 @@ import { EmbeddedHaServices } from '../../src/ha/index.js';
 import { HeartbeatServices } from '../../src/heartbeat/index.js';
 import { FencingTokenException } from '../../src/index.js';
 import { createTestingGateway, TestingRpcService } from '../../src/testing/index.js';
+import { FAST_REGISTRATION, waitFor } from './support/jobs.js';
 
 const RM_ADDRESS = 'rpc://fake/resourcemanager';
 const TE_ADDRESS = 'rpc://fake/taskexecutor';
-const REGISTRATION = {
-  initialRegistrationTimeout: 100,
-  maxRegistrationTimeout: 1_000,
-  errorDelay: 100,
-  refusedRegistrationDelay: 100,
-};
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-async function waitUntil<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitUntil = <T>(probe: () => T | undefined | false, what: string, timeoutMs = 5_000) =>
+  waitFor(what, probe, timeoutMs, 10);
 
-async function poll<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const poll = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 5_000) =>
+  waitFor(what, probe, timeoutMs, 10);
 
 interface Harness {
   jobMaster: JobMaster;
@@ -190,7 +171,7 @@ async function startJobMaster(options: {
     configuration: {
       rpcTimeout: 1_000,
       slotRequestTimeout: options.slotRequestTimeout ?? 5_000,
-      registration: REGISTRATION,
+      registration: FAST_REGISTRATION,
       maxRetainedCheckpoints: 1,
     },
     checkpointStore: stores.completedCheckpointStore('job-1', 1, guard),
@@ -337,7 +318,7 @@ describe('JobMaster', () => {
       configuration: {
         rpcTimeout: 1_000,
         slotRequestTimeout: 5_000,
-        registration: REGISTRATION,
+        registration: FAST_REGISTRATION,
         maxRetainedCheckpoints: 1,
       },
       checkpointStore: stores.completedCheckpointStore('job-1', 1, guard),

@@ -7,6 +7,7 @@ import { Configuration } from '../../src/cluster/config/index.js';
 import { MiniCluster, type MiniClusterOptions } from '../../src/cluster/minicluster/MiniCluster.js';
 import { verifyExactlyOnce } from '../../src/cluster/task/builtins.js';
 import type { JobGraph } from '../../src/cluster/types.js';
+import { waitFor } from './support/jobs.js';
 
 /** Short heartbeats and registration delays keep failure detection (and the tests) fast. */
 const FAST: MiniClusterOptions['configuration'] = {
@@ -50,15 +51,8 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function waitUntil<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const waitUntil = <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 10_000) =>
+  waitFor(what, probe, timeoutMs, 25);
 
 function generatorJob(
   output: string,

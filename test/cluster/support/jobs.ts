@@ -34,11 +34,12 @@ export function generatorJob(options: {
   };
 }
 
-/** Polls `check` every 50 ms until it returns a value (not undefined/false) or `timeoutMs` passes. */
+/** Polls `check` every `intervalMs` until it returns a value (not undefined/false) or `timeoutMs` passes. */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
+  intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -52,7 +53,7 @@ export async function waitFor<T>(
     if (Date.now() > deadline) {
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`, { cause: lastError });
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
@@ -82,3 +83,11 @@ export async function statusOf(
     return undefined;
   }
 }
+
+/** Registration delays short enough for tests (Flink's defaults wait up to 30 s between attempts). */
+export const FAST_REGISTRATION = {
+  initialRegistrationTimeout: 100,
+  maxRegistrationTimeout: 1_000,
+  errorDelay: 100,
+  refusedRegistrationDelay: 100,
+};
